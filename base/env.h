@@ -1,0 +1,55 @@
+// The environment a node runs in: time, timers, randomness and deferred tasks. Protocol code
+// takes an Env& so tests can swap the real libuv-backed one (base/event_loop.h) for FakeEnv
+// (base/fake_env.h) and step time instead of sleeping.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+namespace meshslice {
+
+// Monotonic microseconds. Only differences are meaningful.
+using Micros = int64_t;
+constexpr Micros kMillis = 1000;
+constexpr Micros kSeconds = 1000 * kMillis;
+
+// A one-shot timer. Owned by exactly one object; destroying it cancels it, and its callback
+// never runs after destruction. Callbacks run on the env's loop thread.
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  // (Re)arms the timer to fire once, `delay` from now. A negative delay counts as zero.
+  virtual void start(Micros delay) = 0;
+  virtual void stop() = 0;
+  virtual bool armed() const = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Monotonic clock.
+  virtual Micros now() = 0;
+  // Wall clock, milliseconds since the Unix epoch (slice updatedAt, version seeds).
+  virtual int64_t wallMillis() = 0;
+  virtual void randomBytes(std::span<uint8_t> out) = 0;
+  // Creates a timer whose callback runs on the loop thread.
+  virtual std::unique_ptr<Timer> newTimer(std::function<void()> on_expired) = 0;
+  // Runs `task` on the loop thread on a later turn, never inline. The real env allows this
+  // from any thread; FakeEnv is single-threaded.
+  virtual void post(std::function<void()> task) = 0;
+
+  uint64_t randomU64() {
+    uint64_t v = 0;
+    randomBytes({reinterpret_cast<uint8_t*>(&v), sizeof v});
+    return v;
+  }
+  // Uniform in [lo, hi].
+  Micros randomBetween(Micros lo, Micros hi) {
+    if (hi <= lo) return lo;
+    return lo + static_cast<Micros>(randomU64() % static_cast<uint64_t>(hi - lo + 1));
+  }
+};
+
+}  // namespace meshslice

@@ -1,0 +1,163 @@
+#include "base/event_loop.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "base/log.h"
+
+namespace meshslice {
+
+EventLoop::EventLoop() : loop_(new uv_loop_t), owned_(true) {
+  int rc = uv_loop_init(loop_);
+  if (rc != 0) {
+    MS_LOG(kError, "loop") << "uv_loop_init failed: " << uv_strerror(rc);
+    std::abort();
+  }
+  uv_async_init(loop_, wake_.get(), &EventLoop::onWake);
+  wake_.markInitialized(this);
+}
+
+EventLoop::EventLoop(uv_loop_t* host) : loop_(host), owned_(false) {
+  uv_async_init(loop_, wake_.get(), &EventLoop::onWake);
+  wake_.markInitialized(this);
+}
+
+EventLoop::~EventLoop() {
+  assert(!thread_.joinable() && "EventLoop destroyed while its thread runs");
+  wake_.close();
+  if (owned_) {
+    // Let pending close callbacks free their memory before the loop goes away.
+    uv_run(loop_, UV_RUN_NOWAIT);
+    if (uv_loop_close(loop_) != 0) {
+      MS_LOG(kError, "loop") << "loop destroyed with live handles: " << describeLiveHandles(loop_);
+    } else {
+      delete loop_;
+    }
+  }
+}
+
+void EventLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!accepting_) return;
+    queue_.push_back(std::move(task));
+  }
+  uv_async_send(wake_.get());
+}
+
+void EventLoop::onWake(uv_async_t* async) {
+  if (auto* self = ownerOf<EventLoop>(async)) self->drain();
+}
+
+void EventLoop::drain() {
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch.swap(queue_);
+  }
+  for (auto& task : batch) task();
+}
+
+void EventLoop::startThread() {
+  assert(!thread_.joinable());
+  thread_ = std::thread([this] {
+    loop_thread_id_ = std::this_thread::get_id();
+    uv_run(loop_, UV_RUN_DEFAULT);
+  });
+}
+
+void EventLoop::stopThread(std::function<void()> before_stop) {
+  if (!thread_.joinable()) return;
+  post([this, before_stop = std::move(before_stop)] {
+    if (before_stop) before_stop();
+    shutdown();
+  });
+  thread_.join();
+  loop_thread_id_ = std::thread::id{};
+}
+
+bool EventLoop::onLoopThread() const {
+  return loop_thread_id_.load() == std::this_thread::get_id();
+}
+
+void EventLoop::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = false;
+  }
+  drain();  // tasks queued before shutdown still run
+  wake_.close();
+}
+
+Status EventLoop::closeAndCheck() {
+  shutdown();
+  // Bounded: close callbacks and already-expired work finish within a few turns.
+  for (int i = 0; i < 100 && uv_run(loop_, UV_RUN_NOWAIT) != 0; ++i) {
+  }
+  std::string live = describeLiveHandles(loop_);
+  if (!live.empty()) return Status(Code::kInternal, "live handles at loop close: " + live);
+  if (owned_) {
+    int rc = uv_loop_close(loop_);
+    if (rc != 0) return Status(Code::kInternal, std::string("uv_loop_close: ") + uv_strerror(rc));
+    // Re-init so the destructor's close is a harmless no-op on an empty loop.
+    uv_loop_init(loop_);
+  }
+  return Status::ok();
+}
+
+std::string describeLiveHandles(uv_loop_t* loop) {
+  std::string out;
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        auto* s = static_cast<std::string*>(arg);
+        if (!s->empty()) *s += ' ';
+        *s += uv_handle_type_name(uv_handle_get_type(h));
+        if (uv_is_closing(h)) *s += "(closing)";
+        else if (uv_is_active(h)) *s += "(active)";
+      },
+      &out);
+  return out;
+}
+
+// ---- UvEnv ----
+
+namespace {
+class UvTimer final : public Timer {
+ public:
+  UvTimer(uv_loop_t* loop, std::function<void()> cb) : cb_(std::move(cb)) {
+    uv_timer_init(loop, handle_.get());
+    handle_.markInitialized(this);
+  }
+  void start(Micros delay) override {
+    uint64_t ms = delay <= 0 ? 0 : static_cast<uint64_t>((delay + kMillis - 1) / kMillis);
+    uv_timer_start(handle_.get(), &UvTimer::onExpired, ms, 0);
+  }
+  void stop() override { uv_timer_stop(handle_.get()); }
+  bool armed() const override { return uv_is_active(handle_.handle()) != 0; }
+
+ private:
+  static void onExpired(uv_timer_t* t) {
+    if (auto* self = ownerOf<UvTimer>(t)) self->cb_();
+  }
+  UvHandle<uv_timer_t> handle_;
+  std::function<void()> cb_;
+};
+}  // namespace
+
+Micros UvEnv::now() { return static_cast<Micros>(uv_hrtime() / 1000); }
+
+int64_t UvEnv::wallMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void UvEnv::randomBytes(std::span<uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+
+std::unique_ptr<Timer> UvEnv::newTimer(std::function<void()> on_expired) {
+  return std::make_unique<UvTimer>(loop_.uv(), std::move(on_expired));
+}
+
+}  // namespace meshslice

@@ -1,0 +1,46 @@
+// Levelled logging with a replaceable sink. Default sink: one line per record on stderr.
+// Thread-safe. Embedders route records into their own logger with setLogSink().
+#pragma once
+
+#include <functional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace meshslice {
+
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
+
+const char* logLevelName(LogLevel level);
+// Accepts trace|debug|info|warn|error|off. Returns false on anything else.
+bool parseLogLevel(std::string_view text, LogLevel& out);
+
+void setLogLevel(LogLevel level);
+LogLevel logLevel();
+using LogSink = std::function<void(LogLevel, std::string_view component, std::string_view message)>;
+// nullptr restores the stderr sink.
+void setLogSink(LogSink sink);
+
+void logWrite(LogLevel level, std::string_view component, const std::string& message);
+
+namespace detail {
+class LogLine {
+ public:
+  LogLine(LogLevel level, std::string_view component) : level_(level), component_(component) {}
+  ~LogLine() { logWrite(level_, component_, stream_.str()); }
+  std::ostringstream& stream() { return stream_; }
+
+ private:
+  LogLevel level_;
+  std::string_view component_;
+  std::ostringstream stream_;
+};
+}  // namespace detail
+
+}  // namespace meshslice
+
+// MS_LOG(kInfo, "peer") << "joined " << id;  The stream is not evaluated below the level.
+#define MS_LOG(level, component)                                                   \
+  if (::meshslice::LogLevel::level < ::meshslice::logLevel()) {                    \
+  } else                                                                           \
+    ::meshslice::detail::LogLine(::meshslice::LogLevel::level, component).stream()
