@@ -1,0 +1,141 @@
+#include "transport/tcp_link.h"
+
+#include "base/log.h"
+#include "transport/address.h"
+
+namespace meshslice {
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+
+struct TcpLink::WriteReq {
+  uv_write_t req;
+  Bytes data;
+};
+
+TcpLink::TcpLink(EventLoop& loop, std::unique_ptr<UvHandle<uv_tcp_t>> handle, TcpLinkOptions options)
+    : loop_(loop), handle_(std::move(handle)), options_(options), read_buffer_(kReadBufferSize) {
+  handle_->get()->data = this;
+  uv_timer_init(loop_.uv(), linger_timer_.get());
+  linger_timer_.markInitialized(this);
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(handle_->get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    remote_ = formatSocketAddress(reinterpret_cast<sockaddr*>(&ss));
+  uv_tcp_nodelay(handle_->get(), 1);
+}
+
+TcpLink::~TcpLink() { *alive_ = false; }
+
+void TcpLink::start(LinkHandler* handler) {
+  handler_ = handler;
+  int rc = uv_read_start(handle_->stream(), &TcpLink::onAlloc, &TcpLink::onRead);
+  if (rc != 0) fail(ioError(std::string("read start: ") + uv_strerror(rc)));
+}
+
+void TcpLink::onAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = ownerOf<TcpLink>(h);
+  if (!self) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->read_buffer_.data()),
+                     static_cast<unsigned>(self->read_buffer_.size()));
+}
+
+void TcpLink::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = ownerOf<TcpLink>(s);
+  if (!self || !self->open_ || nread == 0) return;
+  if (nread < 0) {
+    self->fail(nread == UV_EOF ? Status(Code::kClosed, "peer closed the connection")
+                               : ioError(std::string("read: ") + uv_strerror(static_cast<int>(nread))));
+    return;
+  }
+  ByteView bytes(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread));
+  Status st = self->decoder_.feed(bytes, [self](ByteView frame) {
+    self->handler_->onFrame(frame);
+    return self->open_ && !self->closing_;  // the handler may have closed us
+  });
+  if (!st.isOk()) self->fail(st);
+}
+
+Status TcpLink::sendFrame(ByteView body) {
+  if (!open_ || closing_) return Status(Code::kClosed, "link closed");
+  if (body.size() > kMaxFrameBody) return tooLarge("frame body over 65535 bytes");
+  if (queuedBytes() + kFrameHeaderSize + body.size() > options_.write_queue_limit) {
+    busy_ = true;
+    return Status(Code::kBusy, "write queue full");
+  }
+  appendFrame(pending_, body);
+  if (inflight_bytes_ == 0) flush();
+  return Status::ok();
+}
+
+void TcpLink::flush() {
+  if (pending_.empty() || !open_) return;
+  auto* w = new WriteReq;
+  w->data.swap(pending_);
+  inflight_bytes_ = w->data.size();
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+  int rc = uv_write(&w->req, handle_->stream(), &buf, 1, &TcpLink::onWrite);
+  if (rc != 0) {
+    delete w;
+    inflight_bytes_ = 0;
+    fail(ioError(std::string("write: ") + uv_strerror(rc)));
+  }
+}
+
+void TcpLink::onWrite(uv_write_t* req, int status) {
+  std::unique_ptr<WriteReq> w(reinterpret_cast<WriteReq*>(req));
+  auto* self = ownerOf<TcpLink>(req->handle);
+  if (!self) return;  // the link is gone; the buffer dies with w
+  self->inflight_bytes_ = 0;
+  if (status != 0) {
+    self->fail(ioError(std::string("write: ") + uv_strerror(status)));
+    return;
+  }
+  if (!self->pending_.empty()) {
+    self->flush();
+  } else if (self->closing_) {
+    self->finishClose();
+    return;
+  }
+  if (self->busy_ && self->queuedBytes() <= self->options_.write_queue_limit / 2) {
+    self->busy_ = false;
+    if (self->handler_ && self->open_) self->handler_->onLinkDrained();
+  }
+}
+
+void TcpLink::close(const Status& reason) {
+  if (!open_ || closing_) return;
+  closing_ = true;
+  close_reason_ = reason;
+  uv_read_stop(handle_->stream());
+  if (queuedBytes() == 0) {
+    finishClose();
+    return;
+  }
+  uv_timer_start(linger_timer_.get(), [](uv_timer_t* t) {
+    if (auto* self = ownerOf<TcpLink>(t)) self->finishClose();
+  }, options_.close_linger_ms, 0);
+}
+
+void TcpLink::fail(const Status& reason) {
+  if (!open_) return;
+  if (!closing_) close_reason_ = reason;
+  finishClose();
+}
+
+void TcpLink::finishClose() {
+  if (!open_) return;
+  open_ = false;
+  pending_.clear();
+  uv_timer_stop(linger_timer_.get());
+  handle_->close();  // cancels in-flight writes; their callbacks see no owner
+  inflight_bytes_ = 0;
+  if (!handler_) return;
+  loop_.post([alive = alive_, this, reason = close_reason_] {
+    if (*alive && handler_) handler_->onLinkClosed(reason);
+  });
+}
+
+}  // namespace meshslice

@@ -1,0 +1,63 @@
+// A Link over a connected libuv TCP handle: u16-length-prefixed frames, a write queue bounded
+// in bytes (sendFrame returns kBusy past the limit and onLinkDrained follows once it drains
+// below half), and a bounded flush on close.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+
+#include "base/event_loop.h"
+#include "transport/frame_decoder.h"
+#include "transport/link.h"
+
+namespace meshslice {
+
+struct TcpLinkOptions {
+  // Bytes queued in user space before sendFrame pushes back with kBusy.
+  size_t write_queue_limit = 4 * 1024 * 1024;
+  // How long close() waits for queued bytes to reach the kernel before dropping them.
+  uint64_t close_linger_ms = 1000;
+};
+
+class TcpLink final : public Link {
+ public:
+  // Takes ownership of an initialized, connected TCP handle.
+  TcpLink(EventLoop& loop, std::unique_ptr<UvHandle<uv_tcp_t>> handle, TcpLinkOptions options);
+  ~TcpLink() override;
+
+  void start(LinkHandler* handler) override;
+  Status sendFrame(ByteView body) override;
+  void close(const Status& reason) override;
+  size_t queuedBytes() const override { return pending_.size() + inflight_bytes_; }
+  std::string remoteAddress() const override { return remote_; }
+  bool isOpen() const override { return open_; }
+
+ private:
+  struct WriteReq;
+  static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void onWrite(uv_write_t* req, int status);
+  void flush();
+  void fail(const Status& reason);
+  void finishClose();
+
+  EventLoop& loop_;
+  std::unique_ptr<UvHandle<uv_tcp_t>> handle_;
+  UvHandle<uv_timer_t> linger_timer_;
+  TcpLinkOptions options_;
+  LinkHandler* handler_ = nullptr;
+  FrameDecoder decoder_{kMaxFrameBody};
+  Bytes read_buffer_;
+  Bytes pending_;  // framed bytes not yet handed to uv_write
+  size_t inflight_bytes_ = 0;
+  bool open_ = true;
+  bool closing_ = false;  // close() called; flushing
+  bool busy_ = false;     // a sendFrame returned kBusy; owe an onLinkDrained
+  Status close_reason_;
+  std::string remote_;
+  // Lets tasks posted to the loop know whether this link still exists.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace meshslice
