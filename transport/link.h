@@ -47,6 +47,8 @@ class Link {
   virtual void close(const Status& reason) = 0;
   // Bytes accepted by sendFrame and not yet handed to the kernel (or peer).
   virtual size_t queuedBytes() const = 0;
+  // Whether sendFrame would accept a frame of `body_size` bytes now (queue room, open).
+  virtual bool hasRoomFor(size_t body_size) const = 0;
   virtual std::string remoteAddress() const = 0;
   virtual bool isOpen() const = 0;
 };

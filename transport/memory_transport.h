@@ -76,6 +76,9 @@ class MemoryLink final : public Link {
   Status sendFrame(ByteView body) override;
   void close(const Status& reason) override;
   size_t queuedBytes() const override { return queued_; }
+  bool hasRoomFor(size_t body_size) const override {
+    return open_ && queued_ + body_size <= options_.write_queue_limit;
+  }
   std::string remoteAddress() const override { return remote_; }
   bool isOpen() const override { return open_; }
 

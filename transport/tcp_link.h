@@ -30,6 +30,9 @@ class TcpLink final : public Link {
   Status sendFrame(ByteView body) override;
   void close(const Status& reason) override;
   size_t queuedBytes() const override { return pending_.size() + inflight_bytes_; }
+  bool hasRoomFor(size_t body_size) const override {
+    return open_ && !closing_ && queuedBytes() + kFrameHeaderSize + body_size <= options_.write_queue_limit;
+  }
   std::string remoteAddress() const override { return remote_; }
   bool isOpen() const override { return open_; }
 

@@ -1,0 +1,375 @@
+#include "mesh/mesh_core.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "transport/address.h"
+
+namespace meshslice {
+
+MeshCore::MeshCore(Env& env, Transport& transport, LocalDevice local, const Key32& psk, MeshOptions options)
+    : env_(env), transport_(transport), local_(std::move(local)), psk_(psk), options_(std::move(options)),
+      bus_(env, *this) {}
+
+MeshCore::~MeshCore() {
+  *alive_ = false;
+  sodium_memzero(psk_.data(), psk_.size());
+  observers_.clear();
+  peers_.clear();
+  sessions_.clear();
+}
+
+Result<std::string> MeshCore::start() {
+  auto bound = transport_.listen(options_.listen_address,
+                                 [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
+  if (!bound) return bound.status();
+  listen_address_ = bound.value();
+  if (auto hp = splitHostPort(listen_address_)) listen_port_ = hp->port;
+  running_ = true;
+  for (const auto& ep : options_.static_peers) addEndpoint(ep);
+  for (DiscoverySource* d : discovery_) addDiscovery(d);
+  tick_timer_ = env_.newTimer([this] { onTick(); });
+  tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
+  return listen_address_;
+}
+
+void MeshCore::addDiscovery(DiscoverySource* source) {
+  if (std::find(discovery_.begin(), discovery_.end(), source) == discovery_.end())
+    discovery_.push_back(source);
+  if (!running_) return;
+  DiscoverySource::Events events;
+  events.found = [this](const DiscoveredPeer& p) {
+    if (!p.device_id.empty() && p.device_id == local_.id.toString()) return;
+    for (const auto& ep : p.endpoints) addEndpoint(ep);
+  };
+  events.lost = [](const std::string&) {
+    // Liveness decides when a peer is gone; a (possibly spoofed) discovery goodbye only stops
+    // nothing here: links that are alive stay up.
+  };
+  Status st = source->start(std::move(events));
+  if (!st.isOk()) MS_LOG(kWarn, "mesh") << "discovery source failed to start: " << st.toString();
+}
+
+void MeshCore::addEndpoint(const std::string& endpoint) {
+  if (!running_ || dialers_.count(endpoint) || endpoint == listen_address_) return;
+  Dialer& d = dialers_[endpoint];
+  d.endpoint = endpoint;
+  d.timer = env_.newTimer([this, endpoint] {
+    auto it = dialers_.find(endpoint);
+    if (it != dialers_.end()) dial(it->second);
+  });
+  dial(d);
+}
+
+void MeshCore::dial(Dialer& d) {
+  if (!running_ || d.connecting) return;
+  if (!d.device.isZero() && isConnected(d.device)) return;  // re-checked when that link drops
+  d.connecting = true;
+  ++stats_.links_dialed;
+  std::string endpoint = d.endpoint;
+  Status st = transport_.connect(endpoint, [this, alive = alive_, endpoint](Result<std::unique_ptr<Link>> r) {
+    if (*alive) onDialResult(endpoint, std::move(r));
+  });
+  if (!st.isOk()) {
+    d.connecting = false;
+    MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
+  }
+}
+
+void MeshCore::scheduleDial(Dialer& d, Micros delay) {
+  d.timer->start(delay);
+}
+
+void MeshCore::onDialResult(const std::string& endpoint, Result<std::unique_ptr<Link>> result) {
+  auto it = dialers_.find(endpoint);
+  Dialer* d = it == dialers_.end() ? nullptr : &it->second;
+  if (d) d->connecting = false;
+  if (!running_) return;
+  if (!result) {
+    MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << result.status().toString();
+    // A refused redial of a peer whose link just dropped: its process is gone.
+    for (auto& [id, peer] : peers_) {
+      if (peer.redial_endpoint == endpoint && !peer.session && peer.grace_timer) {
+        evict(id, LeaveReason::kLinkLost);
+        break;
+      }
+    }
+    if (d) {
+      d->backoff = d->backoff == 0 ? options_.backoff_initial : std::min(d->backoff * 2, options_.backoff_max);
+      scheduleDial(*d, env_.randomBetween(d->backoff / 2, d->backoff));  // jittered
+    }
+    return;
+  }
+  addSession(std::move(result).value(), true, endpoint);
+}
+
+void MeshCore::onAccept(std::unique_ptr<Link> link) {
+  if (!running_) return;
+  if (handshakingSessions() >= options_.max_pending_handshakes) {
+    ++stats_.links_refused_pending_limit;
+    MS_LOG(kWarn, "mesh") << "refusing " << link->remoteAddress() << ": too many pending handshakes";
+    return;  // destroying the link closes it
+  }
+  ++stats_.links_accepted;
+  addSession(std::move(link), false, {});
+}
+
+PeerSession* MeshCore::addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint) {
+  LocalHello hello{local_.id, local_.name, listen_port_};
+  auto s = std::make_unique<PeerSession>(env_, std::move(link), initiator, local_.keys, psk_, hello, this,
+                                         options_.channel, endpoint);
+  PeerSession* raw = s.get();
+  sessions_.push_back(std::move(s));
+  raw->start();
+  return raw;
+}
+
+size_t MeshCore::handshakingSessions() const {
+  return static_cast<size_t>(std::count_if(sessions_.begin(), sessions_.end(), [](const auto& s) {
+    return s->isOpen() && !s->established();
+  }));
+}
+
+void MeshCore::onSessionEstablished(PeerSession& s) {
+  ++stats_.handshakes_completed;
+  const DeviceId& id = s.peerId();
+  if (id == local_.id) {
+    s.close(Status(Code::kInvalidArgument, "connected to ourselves"));
+    return;
+  }
+  if (options_.use_allow_list && !options_.allow_list.count(id)) {
+    s.close(Status(Code::kPermissionDenied, "device " + id.toString() + " is not on the allow-list"));
+    return;
+  }
+  if (!s.dialedEndpoint().empty()) {
+    auto it = dialers_.find(s.dialedEndpoint());
+    if (it != dialers_.end()) {
+      it->second.device = id;
+      it->second.backoff = 0;
+    }
+  }
+  auto it = peers_.find(id);
+  if (it != peers_.end() && it->second.session && it->second.session != &s) {
+    PeerSession* current = it->second.session;
+    ++stats_.duplicate_links_closed;
+    if (!preferNew(*current, s)) {
+      s.close(Status(Code::kAlreadyExists, "duplicate link"));
+      return;
+    }
+    it->second.session = nullptr;  // so its close is not a link loss
+    current->close(Status(Code::kAlreadyExists, "duplicate link"));
+  }
+  activate(s);
+}
+
+bool MeshCore::preferNew(const PeerSession& current, const PeerSession& candidate) const {
+  if (current.initiator() == candidate.initiator()) return true;  // same side dialed: newest wins
+  const DeviceId& smaller = std::min(local_.id, candidate.peerId());
+  const DeviceId& candidate_initiator = candidate.initiator() ? local_.id : candidate.peerId();
+  return candidate_initiator == smaller;
+}
+
+void MeshCore::activate(PeerSession& s) {
+  const DeviceId id = s.peerId();
+  auto [it, inserted] = peers_.try_emplace(id);
+  Peer& peer = it->second;
+  bool rejoin = !inserted;
+  peer.session = &s;
+  peer.grace_timer.reset();
+  PeerInfo info{id, s.peerName(), s.remoteAddress(), s.protocolVersion()};
+  if (!s.dialedEndpoint().empty()) {
+    peer.redial_endpoint = s.dialedEndpoint();
+  } else if (s.peerListenPort() != 0) {
+    if (auto hp = splitHostPort(s.remoteAddress())) {
+      bool v6 = hp->host.find(':') != std::string::npos;
+      peer.redial_endpoint = (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(s.peerListenPort());
+    }
+  }
+  bool changed = peer.info.name != info.name || peer.info.address != info.address;
+  peer.info = info;
+  auto observers = observers_;
+  if (!rejoin) {
+    MS_LOG(kInfo, "mesh") << "peer joined: " << id.shortString() << " (" << info.name << ") at " << info.address;
+    for (auto* o : observers) o->onPeerJoined(PeerJoined{info});
+  } else if (changed) {
+    for (auto* o : observers) o->onPeerUpdated(PeerUpdated{info});
+  }
+  for (auto* o : observers) o->onPeerLinked(id);
+}
+
+void MeshCore::onSessionEnvelope(PeerSession& s, Envelope&& envelope) {
+  if (std::holds_alternative<Heartbeat>(envelope)) return;
+  if (auto* bye = std::get_if<Goodbye>(&envelope)) {
+    MS_LOG(kInfo, "mesh") << "goodbye from " << s.peerId().shortString() << ": " << bye->reason;
+    DeviceId id = s.peerId();
+    auto it = peers_.find(id);
+    if (it != peers_.end() && it->second.session == &s) {
+      it->second.session = nullptr;
+      evict(id, LeaveReason::kGoodbye);
+    }
+    s.close(Status(Code::kClosed, "peer said goodbye"));
+    return;
+  }
+  bus_.onEnvelope(s.peerId(), envelope);
+}
+
+void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
+  if (!s.established()) {
+    ++stats_.handshakes_failed;
+    MS_LOG(kInfo, "mesh") << "link " << s.remoteAddress() << " closed before Hello: " << reason.toString();
+  }
+  if (reason.code() == Code::kMalformed || reason.code() == Code::kAuthFailed) ++stats_.protocol_errors;
+  // A dialed link that dropped: dial again (at once for a link that had been established).
+  if (!s.dialedEndpoint().empty()) {
+    auto it = dialers_.find(s.dialedEndpoint());
+    if (it != dialers_.end() && running_) {
+      Dialer& d = it->second;
+      d.backoff = s.established() ? 0 : (d.backoff == 0 ? options_.backoff_initial
+                                                         : std::min(d.backoff * 2, options_.backoff_max));
+      scheduleDial(d, d.backoff == 0 ? 0 : env_.randomBetween(d.backoff / 2, d.backoff));
+    }
+  }
+  if (s.established()) {
+    auto it = peers_.find(s.peerId());
+    if (it != peers_.end() && it->second.session == &s) {
+      Peer& peer = it->second;
+      peer.session = nullptr;
+      if (!running_) {
+        // stop() handles events
+      } else if (reason.code() == Code::kTimeout) {
+        evict(s.peerId(), LeaveReason::kTimeout);
+      } else {
+        DeviceId id = s.peerId();
+        peer.grace_timer = env_.newTimer([this, id] { evict(id, LeaveReason::kLinkLost); });
+        peer.grace_timer->start(options_.reconnect_grace);
+        redial(peer);
+      }
+    }
+  }
+  destroyLater(&s);
+}
+
+void MeshCore::redial(Peer& peer) {
+  if (peer.redial_endpoint.empty()) return;
+  auto it = dialers_.find(peer.redial_endpoint);
+  if (it == dialers_.end()) {
+    addEndpoint(peer.redial_endpoint);
+  } else if (!it->second.connecting) {
+    it->second.timer->stop();
+    dial(it->second);
+  }
+}
+
+void MeshCore::evict(const DeviceId& id, LeaveReason reason) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  PeerSession* s = it->second.session;
+  peers_.erase(it);
+  if (s) s->close(Status(Code::kClosed, std::string("peer evicted: ") + leaveReasonName(reason)));
+  MS_LOG(kInfo, "mesh") << "peer left: " << id.shortString() << " (" << leaveReasonName(reason) << ")";
+  bus_.onPeerGone(id);
+  auto observers = observers_;
+  for (auto* o : observers) o->onPeerLeft(PeerLeft{id, reason});
+}
+
+void MeshCore::destroyLater(PeerSession* s) {
+  env_.post([this, alive = alive_, s] {
+    if (!*alive) return;
+    std::erase_if(sessions_, [s](const auto& p) { return p.get() == s; });
+  });
+}
+
+void MeshCore::onTick() {
+  const Micros now = env_.now();
+  std::vector<PeerSession*> silent;
+  for (auto& s : sessions_) {
+    if (!s->isOpen()) continue;
+    if (now - s->lastHeard() >= options_.liveness_timeout) {
+      silent.push_back(s.get());
+    } else if (s->established() && now - s->lastSent() >= options_.heartbeat_interval) {
+      s->send(Heartbeat{}).ignore();  // a full queue is fine: the peer hears data instead
+    }
+  }
+  for (PeerSession* s : silent) {
+    auto it = s->established() ? peers_.find(s->peerId()) : peers_.end();
+    if (it != peers_.end() && it->second.session == s) {
+      it->second.session = nullptr;
+      evict(s->peerId(), LeaveReason::kTimeout);
+    }
+    s->close(Status(Code::kTimeout, "peer silent"));
+  }
+  tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
+}
+
+void MeshCore::stop() {
+  if (!running_) return;
+  running_ = false;
+  for (DiscoverySource* d : discovery_) d->stop();
+  transport_.stop();
+  tick_timer_.reset();
+  dialers_.clear();
+  for (auto& s : sessions_) {
+    if (s->established()) s->send(Goodbye{"node stopping"}).ignore();
+    s->close(Status(Code::kClosed, "node stopping"));
+  }
+  std::vector<DeviceId> ids;
+  for (auto& [id, p] : peers_) ids.push_back(id);
+  for (const auto& id : ids) evict(id, LeaveReason::kStopped);
+}
+
+void MeshCore::removeObserver(PeerObserver* observer) {
+  std::erase(observers_, observer);
+}
+
+std::vector<PeerInfo> MeshCore::peers() const {
+  std::vector<PeerInfo> out;
+  for (const auto& [id, p] : peers_) out.push_back(p.info);
+  return out;
+}
+
+bool MeshCore::isConnected(const DeviceId& id) const {
+  auto it = peers_.find(id);
+  return it != peers_.end() && it->second.session != nullptr;
+}
+
+std::vector<DeviceId> MeshCore::connectedPeers() const {
+  std::vector<DeviceId> out;
+  for (const auto& [id, p] : peers_)
+    if (p.session) out.push_back(id);
+  return out;
+}
+
+Status MeshCore::sendEnvelope(const DeviceId& peer, const Envelope& envelope) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
+  return it->second.session->send(envelope);
+}
+
+size_t MeshCore::pendingBytesTo(const DeviceId& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() || !it->second.session ? 0 : it->second.session->pendingBytes();
+}
+
+void MeshCore::allow(const DeviceId& id) {
+  options_.use_allow_list = true;
+  options_.allow_list.insert(id);
+}
+
+void MeshCore::revoke(const DeviceId& id) {
+  if (!options_.use_allow_list) {
+    // Switching from "anyone with the secret" to an explicit list: keep everyone else.
+    options_.use_allow_list = true;
+    for (const auto& [pid, p] : peers_)
+      if (pid != id) options_.allow_list.insert(pid);
+  }
+  options_.allow_list.erase(id);
+  auto it = peers_.find(id);
+  if (it != peers_.end()) {
+    if (PeerSession* s = it->second.session) s->send(Goodbye{"revoked"}).ignore();
+    evict(id, LeaveReason::kRevoked);
+  }
+}
+
+}  // namespace meshslice

@@ -1,0 +1,145 @@
+// MeshCore: everything a node does on its loop thread. It accepts and dials links, runs a
+// PeerSession on each, keeps one link per peer device, watches liveness, emits peer events
+// and carries the MessageBus. MeshNode (mesh/mesh_node.h) wraps it with a loop thread and
+// thread-safe methods; tests drive it directly with FakeEnv and MemoryTransport.
+//
+// Peer rules (docs/ARCHITECTURE.md):
+// - One link per pair: with two established sessions to one device, the one initiated by the
+//   smaller device ID wins; between two of the same initiator, the newer one wins.
+// - A peer is offline after `liveness_timeout` of silence, at once on Goodbye, or when its
+//   link closed and no new one was established within `reconnect_grace`. On link loss we
+//   redial its known endpoint at once: a refused connection means the process is gone and the
+//   peer is evicted without waiting for the grace period.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "base/env.h"
+#include "mesh/discovery.h"
+#include "mesh/message_bus.h"
+#include "mesh/peer_events.h"
+#include "mesh/peer_session.h"
+#include "transport/link.h"
+
+namespace meshslice {
+
+struct MeshOptions {
+  std::string listen_address = "127.0.0.1:0";
+  std::vector<std::string> static_peers;  // "host:port", numeric
+  Micros heartbeat_interval = 1 * kSeconds;
+  Micros liveness_timeout = 3 * kSeconds;
+  Micros reconnect_grace = 1 * kSeconds;
+  Micros backoff_initial = 100 * kMillis;
+  Micros backoff_max = 30 * kSeconds;
+  size_t max_pending_handshakes = 64;
+  // Off: any holder of the mesh secret may join. On: only the devices in allow_list.
+  bool use_allow_list = false;
+  std::set<DeviceId> allow_list;
+  SecureChannelOptions channel;
+};
+
+struct LocalDevice {
+  KeyPair keys;
+  DeviceId id;
+  std::string name;
+};
+
+struct MeshStats {
+  uint64_t links_accepted = 0, links_dialed = 0;
+  uint64_t handshakes_completed = 0, handshakes_failed = 0;
+  uint64_t links_refused_pending_limit = 0, duplicate_links_closed = 0;
+  uint64_t protocol_errors = 0;
+};
+
+class MeshCore final : private SessionOwner, private EnvelopeSender {
+ public:
+  // `env` and `transport` must outlive the core. `psk` is the mesh's derived Noise PSK.
+  MeshCore(Env& env, Transport& transport, LocalDevice local, const Key32& psk, MeshOptions options);
+  ~MeshCore();
+
+  // Listens and starts dialing. Returns the bound listen address.
+  Result<std::string> start();
+  // Says goodbye on every link and closes them; stops discovery and listening. Links finish
+  // closing on later turns: `drained()` tells when every session is gone.
+  void stop();
+  bool drained() const { return sessions_.empty(); }
+
+  // Adds a discovery source (started now if the core runs). The core does not own it.
+  void addDiscovery(DiscoverySource* source);
+  // Dials an endpoint and keeps it dialed with backoff (like a static peer).
+  void addEndpoint(const std::string& endpoint);
+
+  void addObserver(PeerObserver* observer) { observers_.push_back(observer); }
+  void removeObserver(PeerObserver* observer);
+
+  MessageBus& bus() { return bus_; }
+  const LocalDevice& local() const { return local_; }
+  std::vector<PeerInfo> peers() const;
+  bool isConnected(const DeviceId& id) const;
+  const MeshStats& stats() const { return stats_; }
+  const std::string& listenAddress() const { return listen_address_; }
+  // Allow-list changes; removing a connected device evicts it with kRevoked.
+  void allow(const DeviceId& id);
+  void revoke(const DeviceId& id);
+
+  // EnvelopeSender (used by the bus and by store sync).
+  Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;
+  std::vector<DeviceId> connectedPeers() const override;
+  // Bytes queued towards a peer (0 if unknown): lets senders coalesce instead of queueing.
+  size_t pendingBytesTo(const DeviceId& peer) const;
+
+ private:
+  struct Peer {
+    PeerInfo info;
+    PeerSession* session = nullptr;  // the active session, if linked
+    std::unique_ptr<Timer> grace_timer;
+    std::string redial_endpoint;
+  };
+  struct Dialer {
+    std::string endpoint;
+    std::unique_ptr<Timer> timer;
+    Micros backoff = 0;
+    bool connecting = false;
+    DeviceId device;  // learned from the first session
+  };
+
+  void onAccept(std::unique_ptr<Link> link);
+  void dial(Dialer& d);
+  void scheduleDial(Dialer& d, Micros delay);
+  void onDialResult(const std::string& endpoint, Result<std::unique_ptr<Link>> result);
+  PeerSession* addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint);
+  void onSessionEstablished(PeerSession& s) override;
+  void onSessionEnvelope(PeerSession& s, Envelope&& envelope) override;
+  void onSessionClosed(PeerSession& s, const Status& reason) override;
+  void onSessionDrained(PeerSession&) override {}
+  bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
+  void activate(PeerSession& s);
+  void evict(const DeviceId& id, LeaveReason reason);
+  void redial(Peer& peer);
+  void onTick();
+  void destroyLater(PeerSession* s);
+  size_t handshakingSessions() const;
+
+  Env& env_;
+  Transport& transport_;
+  LocalDevice local_;
+  Key32 psk_;
+  MeshOptions options_;
+  MessageBus bus_;
+  bool running_ = false;
+  std::string listen_address_;
+  uint16_t listen_port_ = 0;
+  std::vector<std::unique_ptr<PeerSession>> sessions_;
+  std::map<DeviceId, Peer> peers_;
+  std::map<std::string, Dialer> dialers_;
+  std::vector<DiscoverySource*> discovery_;
+  std::vector<PeerObserver*> observers_;
+  std::unique_ptr<Timer> tick_timer_;
+  MeshStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace meshslice

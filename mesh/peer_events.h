@@ -1,0 +1,50 @@
+// Peer lifecycle events, delivered on the node's loop thread.
+#pragma once
+
+#include <string>
+
+#include "mesh/device_id.h"
+
+namespace meshslice {
+
+enum class LeaveReason {
+  kGoodbye,   // the peer said goodbye (graceful stop)
+  kTimeout,   // nothing heard for the liveness timeout
+  kLinkLost,  // the link closed and no new one came within the grace period
+  kRevoked,   // removed from the allow-list
+  kStopped,   // this node is stopping
+};
+const char* leaveReasonName(LeaveReason reason);
+
+struct PeerInfo {
+  DeviceId id;
+  std::string name;
+  std::string address;  // remote address of the current link
+  uint32_t protocol_version = 0;
+};
+
+struct PeerJoined {
+  PeerInfo peer;
+};
+struct PeerUpdated {
+  PeerInfo peer;
+};
+struct PeerLeft {
+  DeviceId id;
+  LeaveReason reason;
+};
+
+class PeerObserver {
+ public:
+  virtual void onPeerJoined(const PeerJoined&) {}
+  virtual void onPeerUpdated(const PeerUpdated&) {}
+  virtual void onPeerLeft(const PeerLeft&) {}
+  // A (new) authenticated session with an already known peer is up, e.g. after a reconnect
+  // within the grace period: state exchange should run again. Follows onPeerJoined too.
+  virtual void onPeerLinked(const DeviceId&) {}
+
+ protected:
+  ~PeerObserver() = default;
+};
+
+}  // namespace meshslice

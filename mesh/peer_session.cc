@@ -1,0 +1,87 @@
+#include "mesh/peer_session.h"
+
+#include "base/log.h"
+#include "mesh/protocol_constants.h"
+
+namespace meshslice {
+
+PeerSession::PeerSession(Env& env, std::unique_ptr<Link> link, bool initiator,
+                         const KeyPair& local_static, const Key32& psk, const LocalHello& hello,
+                         SessionOwner* owner, SecureChannelOptions options, std::string dialed_endpoint)
+    : env_(env),
+      owner_(owner),
+      local_hello_(hello),
+      dialed_endpoint_(std::move(dialed_endpoint)),
+      channel_(env, std::move(link), initiator, local_static, psk, this, options) {
+  last_heard_ = last_sent_ = env_.now();
+}
+
+Status PeerSession::send(const Envelope& envelope) {
+  Status st = channel_.sendMessage(encodeEnvelope(envelope));
+  if (st.isOk()) last_sent_ = env_.now();
+  return st;
+}
+
+void PeerSession::onChannelReady(SecureChannel& channel) {
+  peer_id_ = DeviceId::fromPublicKey(channel.remoteStatic());
+  last_heard_ = env_.now();
+  Hello hello;
+  hello.proto_min = kMinProtocolVersion;
+  hello.proto_max = kProtocolVersion;
+  hello.device_id = local_hello_.id;
+  hello.name = local_hello_.name;
+  hello.listen_port = local_hello_.listen_port;
+  Status st = send(hello);
+  if (!st.isOk()) channel_.close(st);
+}
+
+void PeerSession::onChannelMessage(SecureChannel&, ByteView message) {
+  last_heard_ = env_.now();
+  auto env = decodeEnvelope(message);
+  if (!env) {
+    channel_.close(Status(Code::kMalformed, "bad envelope: " + env.status().message()));
+    return;
+  }
+  if (!established_) {
+    auto* hello = std::get_if<Hello>(&env.value());
+    if (!hello) {
+      channel_.close(malformed("first message was not a Hello"));
+      return;
+    }
+    handleHello(*hello);
+    return;
+  }
+  if (std::holds_alternative<Hello>(env.value())) {
+    channel_.close(malformed("second Hello"));
+    return;
+  }
+  owner_->onSessionEnvelope(*this, std::move(env).value());
+}
+
+void PeerSession::handleHello(const Hello& hello) {
+  if (hello.device_id != peer_id_) {
+    channel_.close(Status(Code::kAuthFailed, "Hello claims device " + hello.device_id.toString() +
+                                                 " but the link authenticated " + peer_id_.toString()));
+    return;
+  }
+  uint32_t lo = std::max<uint32_t>(hello.proto_min, kMinProtocolVersion);
+  uint32_t hi = std::min<uint32_t>(hello.proto_max, kProtocolVersion);
+  if (lo > hi) {
+    channel_.close(Status(Code::kIncompatible,
+                          "peer speaks protocol " + std::to_string(hello.proto_min) + ".." +
+                              std::to_string(hello.proto_max) + ", we speak " +
+                              std::to_string(kMinProtocolVersion) + ".." + std::to_string(kProtocolVersion)));
+    return;
+  }
+  protocol_version_ = hi;
+  peer_name_ = hello.name;
+  peer_listen_port_ = hello.listen_port;
+  established_ = true;
+  owner_->onSessionEstablished(*this);
+}
+
+void PeerSession::onChannelClosed(SecureChannel&, const Status& reason) {
+  owner_->onSessionClosed(*this, reason);
+}
+
+}  // namespace meshslice

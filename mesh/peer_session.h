@@ -1,0 +1,88 @@
+// PeerSession: one authenticated link to one peer device. It owns the SecureChannel, runs the
+// Hello exchange inside it, decodes envelopes and hands them to its owner. The peer's device ID
+// is derived from the static key the handshake authenticated; a Hello claiming another ID is a
+// protocol violation.
+//
+// Threading: loop thread only. Owned by MeshCore; destroyed on a later turn after it closed.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/env.h"
+#include "mesh/device_id.h"
+#include "mesh/envelope.h"
+#include "transport/secure_channel.h"
+
+namespace meshslice {
+
+class PeerSession;
+
+class SessionOwner {
+ public:
+  // Hello received and valid: the session is established.
+  virtual void onSessionEstablished(PeerSession& session) = 0;
+  virtual void onSessionEnvelope(PeerSession& session, Envelope&& envelope) = 0;
+  virtual void onSessionClosed(PeerSession& session, const Status& reason) = 0;
+  virtual void onSessionDrained(PeerSession&) {}
+
+ protected:
+  ~SessionOwner() = default;
+};
+
+struct LocalHello {
+  DeviceId id;
+  std::string name;
+  uint16_t listen_port = 0;
+};
+
+class PeerSession final : private ChannelHandler {
+ public:
+  PeerSession(Env& env, std::unique_ptr<Link> link, bool initiator, const KeyPair& local_static,
+              const Key32& psk, const LocalHello& hello, SessionOwner* owner,
+              SecureChannelOptions options, std::string dialed_endpoint = {});
+
+  void start() { channel_.start(); }
+  // Encodes and queues an envelope. Fails with kClosed/kBusy/kTooLarge as the channel does.
+  Status send(const Envelope& envelope);
+  void close(const Status& reason) { channel_.close(reason); }
+
+  bool established() const { return established_; }
+  bool isOpen() const { return channel_.isOpen(); }
+  bool initiator() const { return channel_.initiator(); }
+  // Valid once the channel is ready.
+  const DeviceId& peerId() const { return peer_id_; }
+  const std::string& peerName() const { return peer_name_; }
+  uint32_t protocolVersion() const { return protocol_version_; }
+  uint16_t peerListenPort() const { return peer_listen_port_; }
+  std::string remoteAddress() const { return channel_.remoteAddress(); }
+  // The endpoint we dialed to make this session (empty for accepted ones).
+  const std::string& dialedEndpoint() const { return dialed_endpoint_; }
+  size_t pendingBytes() const { return channel_.pendingBytes(); }
+  Micros lastHeard() const { return last_heard_; }
+  Micros lastSent() const { return last_sent_; }
+  SecureChannel& channel() { return channel_; }
+
+ private:
+  void onChannelReady(SecureChannel&) override;
+  void onChannelMessage(SecureChannel&, ByteView message) override;
+  void onChannelClosed(SecureChannel&, const Status& reason) override;
+  void onChannelDrained(SecureChannel&) override { owner_->onSessionDrained(*this); }
+  void handleHello(const Hello& hello);
+
+  Env& env_;
+  SessionOwner* owner_;
+  LocalHello local_hello_;
+  std::string dialed_endpoint_;
+  SecureChannel channel_;
+  bool established_ = false;
+  DeviceId peer_id_;
+  std::string peer_name_;
+  uint32_t protocol_version_ = 0;
+  uint16_t peer_listen_port_ = 0;
+  Micros last_heard_ = 0;
+  Micros last_sent_ = 0;
+};
+
+}  // namespace meshslice

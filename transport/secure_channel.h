@@ -1,0 +1,130 @@
+// SecureChannel: a Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b session over one Link.
+//
+// Handshake: three frames (initiator e; responder e,ee,s,es; initiator s,se,psk), empty
+// payloads, bounded by a timeout and a small handshake frame limit. After it, every frame is
+// one Noise transport message whose plaintext is a sequence of records:
+//
+//   record = flags:u8 | length:u16be | bytes[length]     flags bit 0 = FIN (last piece)
+//
+// A message is the concatenation of record bytes up to and including a FIN record. Messages
+// sent during one loop turn are packed into as few frames as fit (batching); messages longer
+// than one frame are split (chunking). Both sides rekey after `rekey_interval` frames in each
+// direction, at the same frame, with no signalling. Any decryption or format error closes the
+// channel with a reason: a flipped, replayed, reordered or truncated frame fails the AEAD.
+//
+// Threading: loop thread only. Handlers must not destroy the channel from inside a callback;
+// close it, and destroy it on a later turn (Env::post).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "base/env.h"
+#include "transport/link.h"
+#include "transport/noise_cipher_state.h"
+#include "transport/noise_crypto.h"
+#include "transport/noise_handshake_state.h"
+
+namespace meshslice {
+
+constexpr char kLinkProtocolName[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
+// Binds the handshake to our protocol and its framing version; a peer that speaks another
+// framing fails the handshake instead of misparsing frames.
+constexpr char kLinkPrologue[] = "meshslice link v1";
+constexpr size_t kMaxHandshakeFrame = 1024;
+constexpr size_t kAeadTagSize = 16;
+constexpr size_t kMaxFramePlaintext = kMaxFrameBody - kAeadTagSize;
+constexpr size_t kRecordHeaderSize = 3;
+constexpr uint8_t kRecordFin = 0x01;
+
+struct SecureChannelOptions {
+  Micros handshake_timeout = 5 * kSeconds;
+  uint64_t rekey_interval = 1u << 16;  // frames per direction
+  size_t max_message_size = 1088 * 1024;
+  // Plaintext bytes queued in the channel (beyond the link's own queue) before sendMessage
+  // returns kBusy.
+  size_t max_pending_bytes = 4 * 1024 * 1024;
+};
+
+struct ChannelStats {
+  uint64_t frames_sent = 0, frames_received = 0;
+  uint64_t messages_sent = 0, messages_received = 0;
+  uint64_t rekeys = 0;
+};
+
+class SecureChannel;
+
+class ChannelHandler {
+ public:
+  // The handshake finished; remoteStatic() is authenticated (it holds the mesh PSK).
+  virtual void onChannelReady(SecureChannel& channel) = 0;
+  virtual void onChannelMessage(SecureChannel& channel, ByteView message) = 0;
+  // Called once. After it the channel is inert.
+  virtual void onChannelClosed(SecureChannel& channel, const Status& reason) = 0;
+  virtual void onChannelDrained(SecureChannel&) {}
+
+ protected:
+  ~ChannelHandler() = default;
+};
+
+class SecureChannel final : private LinkHandler {
+ public:
+  // `env` and `handler` must outlive the channel. `psk` is the mesh's derived Noise PSK.
+  SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiator, const KeyPair& local_static,
+                const Key32& psk, ChannelHandler* handler, SecureChannelOptions options = {});
+  ~SecureChannel();
+  SecureChannel(const SecureChannel&) = delete;
+  SecureChannel& operator=(const SecureChannel&) = delete;
+
+  // Starts reading; the initiator sends its first handshake message. Errors arrive through
+  // onChannelClosed on a later turn.
+  void start();
+  // Queues one message. Errors: kClosed, kInvalidArgument (before ready), kTooLarge, kBusy.
+  Status sendMessage(ByteView message);
+  // Sends what is queued, then closes the link. onChannelClosed(reason) follows.
+  void close(const Status& reason);
+
+  bool ready() const { return state_ == State::kReady; }
+  bool isOpen() const { return state_ != State::kClosed; }
+  bool initiator() const { return initiator_; }
+  // Valid once ready.
+  const Key32& remoteStatic() const { return remote_static_; }
+  std::string remoteAddress() const { return link_ ? link_->remoteAddress() : std::string(); }
+  size_t pendingBytes() const;
+  const ChannelStats& stats() const { return stats_; }
+  // For tests that inject faults below the channel.
+  Link* link() { return link_.get(); }
+
+ private:
+  enum class State { kHandshake, kReady, kClosed };
+  void onFrame(ByteView frame) override;
+  void onLinkClosed(const Status& reason) override;
+  void onLinkDrained() override;
+  void handleHandshakeFrame(ByteView frame);
+  void handleTransportFrame(ByteView frame);
+  Status sendHandshakeMessage();
+  void becomeReady();
+  void scheduleFlush();
+  void flush();
+  void fail(const Status& reason);
+
+  Env& env_;
+  std::unique_ptr<Link> link_;
+  bool initiator_;
+  ChannelHandler* handler_;
+  SecureChannelOptions options_;
+  State state_ = State::kHandshake;
+  std::optional<HandshakeState> handshake_;
+  CipherState send_, recv_;
+  Key32 remote_static_{};
+  std::unique_ptr<Timer> handshake_timer_;
+  Bytes outgoing_;   // plaintext records not yet encrypted
+  Bytes incoming_;   // partial message being reassembled
+  bool flush_scheduled_ = false;
+  bool closing_ = false;
+  ChannelStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace meshslice
