@@ -1,0 +1,67 @@
+#include "transport/noise_cipher_state.h"
+
+#include <cstring>
+
+namespace meshslice::noise {
+
+CipherState::~CipherState() { clear(); }
+
+CipherState::CipherState(CipherState&& other) noexcept
+    : k_(other.k_), n_(other.n_), has_key_(other.has_key_) {
+  other.clear();
+}
+
+CipherState& CipherState::operator=(CipherState&& other) noexcept {
+  if (this != &other) {
+    k_ = other.k_;
+    n_ = other.n_;
+    has_key_ = other.has_key_;
+    other.clear();
+  }
+  return *this;
+}
+
+void CipherState::clear() {
+  wipe(k_);
+  n_ = 0;
+  has_key_ = false;
+}
+
+void CipherState::initializeKey(const CipherKey& key) {
+  k_ = key;
+  n_ = 0;
+  has_key_ = true;
+}
+
+Result<Bytes> CipherState::encryptWithAd(ByteView ad, ByteView plaintext) {
+  if (!has_key_) return Bytes(plaintext.begin(), plaintext.end());
+  if (plaintext.size() > kMaxMessageLen - kTagLen) {
+    return tooLarge("noise: plaintext exceeds the 65535-byte message limit");
+  }
+  if (n_ == kReservedNonce) return Status(Code::kClosed, "noise: nonce space exhausted");
+  Bytes out = aeadEncrypt(k_, n_, ad, plaintext);
+  ++n_;
+  return out;
+}
+
+Result<Bytes> CipherState::decryptWithAd(ByteView ad, ByteView ciphertext) {
+  if (!has_key_) return Bytes(ciphertext.begin(), ciphertext.end());
+  if (ciphertext.size() > kMaxMessageLen) {
+    return tooLarge("noise: ciphertext exceeds the 65535-byte message limit");
+  }
+  if (n_ == kReservedNonce) return Status(Code::kClosed, "noise: nonce space exhausted");
+  Result<Bytes> out = aeadDecrypt(k_, n_, ad, ciphertext);
+  if (out.isOk()) ++n_;
+  return out;
+}
+
+void CipherState::rekey() {
+  if (!has_key_) return;
+  // REKEY(k) = first 32 bytes of ENCRYPT(k, 2^64-1, empty ad, 32 zero bytes).
+  const std::array<uint8_t, kKeyLen> zeros{};
+  Bytes out = aeadEncrypt(k_, kReservedNonce, {}, zeros);
+  std::memcpy(k_.data(), out.data(), kKeyLen);
+  wipe(out);
+}
+
+}  // namespace meshslice::noise
