@@ -80,6 +80,8 @@ class [[nodiscard]] Result {
     assert(isOk());
     return std::move(*value_);
   }
+  // Marks a Result as deliberately ignored.
+  void ignore() const {}
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }

@@ -10,13 +10,13 @@ SecureChannel::SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiato
                              const KeyPair& local_static, const Key32& psk, ChannelHandler* handler,
                              SecureChannelOptions options)
     : env_(env), link_(std::move(link)), initiator_(initiator), handler_(handler), options_(options) {
-  HandshakeConfig config;
+  noise::HandshakeConfig config;
   config.protocol_name = kLinkProtocolName;
   config.initiator = initiator;
   config.prologue = toBytes(kLinkPrologue);
   config.local_static = local_static;
   config.psks = {psk};
-  auto hs = HandshakeState::create(config);
+  auto hs = noise::HandshakeState::create(config);
   assert(hs.isOk() && "the link protocol name must parse");
   handshake_.emplace(std::move(hs).value());
 }
@@ -74,14 +74,10 @@ void SecureChannel::becomeReady() {
   auto rs = handshake_->remoteStatic();
   assert(rs.has_value() && "XX always learns the remote static key");
   remote_static_ = *rs;
-  auto [c1, c2] = handshake_->split();
-  if (initiator_) {
-    send_ = std::move(c1);
-    recv_ = std::move(c2);
-  } else {
-    send_ = std::move(c2);
-    recv_ = std::move(c1);
-  }
+  auto ciphers = handshake_->splitForTransport();
+  if (!ciphers) return fail(Status(Code::kInternal, "split: " + ciphers.status().message()));
+  send_ = std::move(ciphers->send);
+  recv_ = std::move(ciphers->recv);
   handshake_.reset();
   handshake_timer_.reset();
   state_ = State::kReady;

@@ -28,6 +28,8 @@
 
 namespace meshslice {
 
+using KeyPair = noise::KeyPair;
+
 constexpr char kLinkProtocolName[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
 // Binds the handshake to our protocol and its framing version; a peer that speaks another
 // framing fails the handshake instead of misparsing frames.
@@ -115,8 +117,8 @@ class SecureChannel final : private LinkHandler {
   ChannelHandler* handler_;
   SecureChannelOptions options_;
   State state_ = State::kHandshake;
-  std::optional<HandshakeState> handshake_;
-  CipherState send_, recv_;
+  std::optional<noise::HandshakeState> handshake_;
+  noise::CipherState send_, recv_;
   Key32 remote_static_{};
   std::unique_ptr<Timer> handshake_timer_;
   Bytes outgoing_;   // plaintext records not yet encrypted
