@@ -48,6 +48,7 @@ Status SecureChannel::sendHandshakeMessage() {
 }
 
 void SecureChannel::onFrame(ByteView frame) {
+  if (closing_) return;  // after a failure nothing more is read, even frames already queued
   if (state_ == State::kHandshake) handleHandshakeFrame(frame);
   else if (state_ == State::kReady) handleTransportFrame(frame);
 }
@@ -122,7 +123,7 @@ void SecureChannel::handleTransportFrame(ByteView frame) {
         handler_->onChannelMessage(*this, message);
       }
     }
-    if (!*alive || state_ != State::kReady) return;
+    if (!*alive || state_ != State::kReady || closing_) return;
   }
 }
 
