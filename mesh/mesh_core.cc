@@ -26,7 +26,6 @@ Result<std::string> MeshCore::start() {
                                  [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
   if (!bound) return bound.status();
   listen_address_ = bound.value();
-  if (auto hp = splitHostPort(listen_address_)) listen_port_ = hp->port;
   running_ = true;
   for (const auto& ep : options_.static_peers) addEndpoint(ep);
   for (DiscoverySource* d : discovery_) addDiscovery(d);
@@ -117,7 +116,7 @@ void MeshCore::onAccept(std::unique_ptr<Link> link) {
 }
 
 PeerSession* MeshCore::addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint) {
-  LocalHello hello{local_.id, local_.name, listen_port_};
+  LocalHello hello{local_.id, local_.name};
   auto s = std::make_unique<PeerSession>(env_, std::move(link), initiator, local_.keys, psk_, hello, this,
                                          options_.channel, endpoint);
   PeerSession* raw = s.get();
@@ -145,10 +144,7 @@ void MeshCore::onSessionEstablished(PeerSession& s) {
   }
   if (!s.dialedEndpoint().empty()) {
     auto it = dialers_.find(s.dialedEndpoint());
-    if (it != dialers_.end()) {
-      it->second.device = id;
-      it->second.backoff = 0;
-    }
+    if (it != dialers_.end()) it->second.device = id;
   }
   auto it = peers_.find(id);
   if (it != peers_.end() && it->second.session && it->second.session != &s) {
@@ -181,11 +177,9 @@ void MeshCore::activate(PeerSession& s) {
   PeerInfo info{id, s.peerName(), s.remoteAddress(), s.protocolVersion()};
   if (!s.dialedEndpoint().empty()) {
     peer.redial_endpoint = s.dialedEndpoint();
-  } else if (s.peerListenPort() != 0) {
-    if (auto hp = splitHostPort(s.remoteAddress())) {
-      bool v6 = hp->host.find(':') != std::string::npos;
-      peer.redial_endpoint = (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(s.peerListenPort());
-    }
+  } else {
+    for (const auto& [ep, d] : dialers_)
+      if (d.device == id) peer.redial_endpoint = ep;
   }
   bool changed = peer.info.name != info.name || peer.info.address != info.address;
   peer.info = info;
@@ -221,13 +215,15 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
     MS_LOG(kInfo, "mesh") << "link " << s.remoteAddress() << " closed before Hello: " << reason.toString();
   }
   if (reason.code() == Code::kMalformed || reason.code() == Code::kAuthFailed) ++stats_.protocol_errors;
-  // A dialed link that dropped: dial again (at once for a link that had been established).
+  // A dialed link that dropped: dial again, at once if it had been up for a while, else with
+  // growing backoff (a peer that accepts and then rejects us must not cause a dial storm).
+  const bool was_stable = s.established() && env_.now() - s.establishedAt() >= options_.heartbeat_interval;
   if (!s.dialedEndpoint().empty()) {
     auto it = dialers_.find(s.dialedEndpoint());
     if (it != dialers_.end() && running_) {
       Dialer& d = it->second;
-      d.backoff = s.established() ? 0 : (d.backoff == 0 ? options_.backoff_initial
-                                                         : std::min(d.backoff * 2, options_.backoff_max));
+      d.backoff = was_stable ? 0 : (d.backoff == 0 ? options_.backoff_initial
+                                                   : std::min(d.backoff * 2, options_.backoff_max));
       scheduleDial(d, d.backoff == 0 ? 0 : env_.randomBetween(d.backoff / 2, d.backoff));
     }
   }
@@ -244,7 +240,9 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
         DeviceId id = s.peerId();
         peer.grace_timer = env_.newTimer([this, id] { evict(id, LeaveReason::kLinkLost); });
         peer.grace_timer->start(options_.reconnect_grace);
-        redial(peer);
+        // An accepted link that had been stable: probe the peer's listener at once (a refusal
+        // means its process is gone). Dialed links were rescheduled above.
+        if (was_stable && s.dialedEndpoint().empty()) redial(peer);
       }
     }
   }

@@ -54,7 +54,7 @@ struct MeshStats {
   uint64_t protocol_errors = 0;
 };
 
-class MeshCore final : private SessionOwner, private EnvelopeSender {
+class MeshCore final : public SessionOwner, public EnvelopeSender {
  public:
   // `env` and `transport` must outlive the core. `psk` is the mesh's derived Noise PSK.
   MeshCore(Env& env, Transport& transport, LocalDevice local, const Key32& psk, MeshOptions options);
@@ -131,7 +131,6 @@ class MeshCore final : private SessionOwner, private EnvelopeSender {
   MessageBus bus_;
   bool running_ = false;
   std::string listen_address_;
-  uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;
   std::map<std::string, Dialer> dialers_;

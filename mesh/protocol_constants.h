@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "transport/link.h"  // kMaxFrameBody: one Noise transport message
 
 namespace meshslice {
 
@@ -35,7 +36,6 @@ enum class ReplyCode : uint8_t {
 inline constexpr uint64_t kMaxReplyCode = 2;
 
 // Size limits.
-inline constexpr size_t kMaxFrameBody = 65535;                    // one Noise transport message
 inline constexpr size_t kMaxSliceData = 1024 * 1024;              // one device slice's data
 inline constexpr size_t kMaxMessageSize = kMaxSliceData + 64 * 1024;  // one encoded envelope
 // Worst-case bytes an envelope adds around its payload (Request: array header, type, uint32 id,
