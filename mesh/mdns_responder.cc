@@ -219,6 +219,7 @@ void MdnsResponder::handleConflict(const std::string& name, Micros now) {
   ++conflicts_total_;
   std::erase_if(recent_conflicts_, [&](Micros t) { return now - t > mdns::kConflictWindow; });
   recent_conflicts_.push_back(now);
+  last_multicast_.clear();  // keyed by the old names: nothing there applies any more
   if (dnsNameEquals(name, hostFullName())) {
     host_label_ = withSuffix(host_base_, "-" + std::to_string(++host_suffix_));
   } else {
