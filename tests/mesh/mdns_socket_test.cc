@@ -1,0 +1,156 @@
+// Real sockets, loopback only: every MdnsDiscovery here is pinned to interface "lo" (multicast
+// leaves through IP_MULTICAST_IF on lo and never reaches another interface), on a port other
+// than 5353 so that nothing else on the machine is disturbed. Waits are bounded by deadlines.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+
+#include "base/event_loop.h"
+#include "mesh/dns_message.h"
+#include "mesh/mdns.h"
+
+namespace meshslice {
+namespace {
+
+uint16_t testPort() {
+  // Distinct per process, so parallel runs of this binary do not hear each other.
+  return static_cast<uint16_t>(20000 + (getpid() % 20000));
+}
+
+MdnsOptions options(std::string id, std::string mesh, uint16_t service_port) {
+  MdnsOptions o;
+  o.interfaces = {"lo"};
+  o.port = testPort();
+  o.device_id = std::move(id);
+  o.mesh_tag = std::move(mesh);
+  o.display_name = "node " + o.device_id;
+  o.service_port = service_port;
+  o.protocol_version = 1;
+  o.ipv6 = false;  // lo has no IPv6 multicast route
+  return o;
+}
+
+// Runs the loop until pred() holds or `limit` of wall time has passed.
+bool runUntil(EventLoop& loop, const std::function<bool()>& pred,
+              std::chrono::milliseconds limit = std::chrono::milliseconds(8000)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    uv_run(loop.uv(), UV_RUN_ONCE);
+  }
+  return true;
+}
+
+struct Recorder {
+  std::vector<DiscoveredPeer> found;
+  std::vector<std::string> lost;
+  DiscoverySource::Events events() {
+    return {[this](const DiscoveredPeer& p) { found.push_back(p); },
+            [this](const std::string& k) { lost.push_back(k); }};
+  }
+};
+
+// Opens a plain UDP socket on 127.0.0.1 and sends `data` to the test port.
+void sendRaw(const Bytes& data) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(testPort());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            static_cast<ssize_t>(data.size()));
+  close(fd);
+}
+
+TEST(MdnsDiscoveryLoopback, TwoNodesFindEachOtherAndSeeTheGoodbye) {
+  EventLoop loop;
+  UvEnv env(loop);
+  Recorder ra, rb;
+  {
+    MdnsDiscovery a(env, loop.uv(), options("AAAA1111", "mesh-1", 7001));
+    MdnsDiscovery b(env, loop.uv(), options("BBBB2222", "mesh-1", 7002));
+    ASSERT_TRUE(a.start(ra.events()).isOk());
+    ASSERT_TRUE(b.start(rb.events()).isOk());
+    EXPECT_EQ(a.activeInterfaces(), std::vector<std::string>{"lo"});
+    ASSERT_TRUE(runUntil(loop, [&] { return !ra.found.empty() && !rb.found.empty(); }));
+    EXPECT_EQ(ra.found[0].device_id, "BBBB2222");
+    EXPECT_EQ(ra.found[0].endpoints, std::vector<std::string>{"127.0.0.1:7002"});
+    EXPECT_EQ(ra.found[0].key, "node BBBB2222 (BBBB2222)._meshslice._tcp.local");
+    EXPECT_EQ(ra.found[0].protocol_version, 1u);
+    EXPECT_EQ(rb.found[0].device_id, "AAAA1111");
+    EXPECT_EQ(rb.found[0].endpoints, std::vector<std::string>{"127.0.0.1:7001"});
+    b.stop();
+    ASSERT_TRUE(runUntil(loop, [&] { return !ra.lost.empty(); }));
+    EXPECT_EQ(ra.lost[0], ra.found[0].key);
+    EXPECT_EQ(ra.found.size(), 1u);
+    EXPECT_EQ(a.stats().dropped_malformed, 0u);
+    a.stop();
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+TEST(MdnsDiscoveryLoopback, OtherMeshIsIgnored) {
+  EventLoop loop;
+  UvEnv env(loop);
+  Recorder ra, rb;
+  {
+    MdnsDiscovery a(env, loop.uv(), options("AAAA1111", "mesh-1", 7001));
+    MdnsDiscovery b(env, loop.uv(), options("BBBB2222", "mesh-2", 7002));
+    ASSERT_TRUE(a.start(ra.events()).isOk());
+    ASSERT_TRUE(b.start(rb.events()).isOk());
+    // Long enough for probing, announcing and a few queries both ways.
+    runUntil(loop, [] { return false; }, std::chrono::milliseconds(2500));
+    EXPECT_TRUE(ra.found.empty());
+    EXPECT_TRUE(rb.found.empty());
+    EXPECT_GT(a.stats().packets_received, 3u);
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+TEST(MdnsDiscoveryLoopback, HostilePacketsAreCountedAndDropped) {
+  EventLoop loop;
+  UvEnv env(loop);
+  Recorder ra;
+  {
+    MdnsDiscovery a(env, loop.uv(), options("AAAA1111", "mesh-1", 7001));
+    ASSERT_TRUE(a.start(ra.events()).isOk());
+    sendRaw({1, 2, 3});                                      // shorter than a header
+    sendRaw({0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1});  // pointer loop
+    DnsMessage resp;
+    resp.flags = dns::kFlagResponse;
+    auto wire = writeDnsMessage(resp);
+    ASSERT_TRUE(wire.isOk());
+    sendRaw(wire.value());  // a response from a port that is not the mDNS port
+    ASSERT_TRUE(runUntil(loop, [&] {
+      return a.stats().dropped_malformed >= 2 && a.stats().dropped_source_port >= 1;
+    }));
+    EXPECT_TRUE(ra.found.empty());
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+TEST(MdnsDiscoveryLoopback, UnknownInterfaceFailsToStart) {
+  EventLoop loop;
+  UvEnv env(loop);
+  Recorder r;
+  {
+    MdnsOptions o = options("AAAA1111", "mesh-1", 7001);
+    o.interfaces = {"no-such-if0"};
+    MdnsDiscovery a(env, loop.uv(), o);
+    EXPECT_FALSE(a.start(r.events()).isOk());
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+}  // namespace
+}  // namespace meshslice
