@@ -249,6 +249,14 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
   destroyLater(&s);
 }
 
+void MeshCore::onSessionDrained(PeerSession& s) {
+  if (!s.established()) return;
+  auto it = peers_.find(s.peerId());
+  if (it == peers_.end() || it->second.session != &s) return;
+  auto observers = observers_;
+  for (auto* o : observers) o->onPeerDrained(s.peerId());
+}
+
 void MeshCore::redial(Peer& peer) {
   if (peer.redial_endpoint.empty()) return;
   auto it = dialers_.find(peer.redial_endpoint);

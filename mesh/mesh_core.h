@@ -114,7 +114,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionEstablished(PeerSession& s) override;
   void onSessionEnvelope(PeerSession& s, Envelope&& envelope) override;
   void onSessionClosed(PeerSession& s, const Status& reason) override;
-  void onSessionDrained(PeerSession&) override {}
+  void onSessionDrained(PeerSession& s) override;
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
   void activate(PeerSession& s);
   void evict(const DeviceId& id, LeaveReason reason);

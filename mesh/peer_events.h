@@ -42,6 +42,9 @@ class PeerObserver {
   // A (new) authenticated session with an already known peer is up, e.g. after a reconnect
   // within the grace period: state exchange should run again. Follows onPeerJoined too.
   virtual void onPeerLinked(const DeviceId&) {}
+  // The queue towards a peer drained after it had filled up: a good time to send what was
+  // held back (coalesced state) to that peer.
+  virtual void onPeerDrained(const DeviceId&) {}
 
  protected:
   ~PeerObserver() = default;
