@@ -38,13 +38,15 @@ EventLoop::~EventLoop() {
   }
 }
 
-void EventLoop::post(std::function<void()> task) {
+bool EventLoop::post(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!accepting_) return;
+    if (!accepting_) return false;
     queue_.push_back(std::move(task));
+    // Signalled under the lock: shutdown() cannot close the async handle in between.
+    uv_async_send(wake_.get());
   }
-  uv_async_send(wake_.get());
+  return true;
 }
 
 void EventLoop::onWake(uv_async_t* async) {
@@ -74,6 +76,12 @@ void EventLoop::stopThread(std::function<void()> before_stop) {
     if (before_stop) before_stop();
     shutdown();
   });
+  thread_.join();
+  loop_thread_id_ = std::thread::id{};
+}
+
+void EventLoop::joinThread() {
+  if (!thread_.joinable()) return;
   thread_.join();
   loop_thread_id_ = std::thread::id{};
 }

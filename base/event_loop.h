@@ -34,8 +34,9 @@ class EventLoop {
   uv_loop_t* uv() const { return loop_; }
 
   // Thread-safe. Queues `task` to run on the loop thread; tasks run in FIFO order, all that
-  // are queued are drained per wake-up. Tasks posted after shutdown() are dropped.
-  void post(std::function<void()> task);
+  // are queued are drained per wake-up. Returns false (and drops the task) after shutdown();
+  // a task accepted before shutdown() always runs.
+  bool post(std::function<void()> task);
 
   // Runs the loop on a new thread until stopThread().
   void startThread();
@@ -43,6 +44,9 @@ class EventLoop {
   // handle and waits for the thread to finish. All other handles must already be closed by
   // `before_stop` for the loop to end.
   void stopThread(std::function<void()> before_stop = {});
+  // Waits for the loop thread to end by itself (after something called shutdown() on it and
+  // every handle closed).
+  void joinThread();
   bool onLoopThread() const;
 
   // For loops driven by the caller (tests, embedding): closes the wake-up handle; run the loop

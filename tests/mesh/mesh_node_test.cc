@@ -1,0 +1,160 @@
+#include "mesh/mesh_node.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "base/log.h"
+#include "tests/support/loop_helpers.h"
+#include "tests/support/waiter.h"
+
+namespace meshslice {
+namespace {
+
+using test::Waiter;
+
+// Records peer events from a node's loop thread.
+struct Watcher : PeerObserver {
+  explicit Watcher(Waiter& w) : waiter(w) {}
+  void onPeerJoined(const PeerJoined& e) override { waiter.update([&] { joined.insert(e.peer.id); }); }
+  void onPeerLeft(const PeerLeft& e) override { waiter.update([&] { left[e.id] = e.reason; }); }
+  Waiter& waiter;
+  std::set<DeviceId> joined;
+  std::map<DeviceId, LeaveReason> left;
+};
+
+struct Node {
+  std::unique_ptr<MeshNode> node;
+  std::unique_ptr<Watcher> watcher;
+};
+
+MeshSecret testSecret() {
+  Key32 k;
+  k.fill(0x5c);
+  return MeshSecret::fromBytes(k);
+}
+
+Node makeNode(Waiter& w, const std::string& name, std::vector<std::string> peers) {
+  MeshNodeOptions o;
+  o.mesh.static_peers = std::move(peers);
+  Node n;
+  n.node = std::make_unique<MeshNode>(Identity::generate(name), testSecret(), o);
+  n.watcher = std::make_unique<Watcher>(w);
+  n.node->addObserver(n.watcher.get());
+  return n;
+}
+
+TEST(MeshNode, ThreeNodesOnRealTcpConnectExchangeMessagesAndSeeGoodbyes) {
+  Waiter w;
+  std::vector<Node> nodes;
+  std::vector<std::string> addrs;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(makeNode(w, "n" + std::to_string(i), addrs));
+    ASSERT_TRUE(nodes.back().node->start().isOk());
+    addrs.push_back(nodes.back().node->listenAddress());
+  }
+  ASSERT_TRUE(w.waitFor([&] {
+    for (auto& n : nodes)
+      if (n.watcher->joined.size() != 2) return false;
+    return true;
+  })) << "full mesh did not form";
+  EXPECT_EQ(nodes[0].node->peers().size(), 2u);
+
+  std::vector<std::string> got;
+  auto sub = nodes[2].node->subscribe("demo", [&](const BusMessageEvent& m) {
+    w.update([&] { got.push_back(toString(m.payload)); });
+  });
+  ASSERT_TRUE(sub.isOk());
+  for (int i = 0; i < 50; ++i) {
+    auto r = nodes[0].node->publish("demo", asBytes("hello " + std::to_string(i)));
+    ASSERT_TRUE(r.isOk());
+    EXPECT_EQ(r->reached.size(), 2u);
+  }
+  ASSERT_TRUE(w.waitFor([&] { return got.size() == 50; }));
+  EXPECT_EQ(got.front(), "hello 0");
+  EXPECT_EQ(got.back(), "hello 49");
+
+  DeviceId leaving = nodes[1].node->id();
+  nodes[1].node->stop();
+  EXPECT_TRUE(nodes[1].node->stopped());
+  ASSERT_TRUE(w.waitFor([&] { return nodes[0].watcher->left.count(leaving) && nodes[2].watcher->left.count(leaving); }));
+  EXPECT_EQ(w.read([&] { return nodes[0].watcher->left[leaving]; }), LeaveReason::kGoodbye);
+  sub.value().reset();  // loop-thread state: drop it while the loop still exists
+  for (auto& n : nodes) n.node->stop();
+}
+
+TEST(MeshNode, CallsAfterStopFailCleanly) {
+  Waiter w;
+  Node n = makeNode(w, "solo", {});
+  ASSERT_TRUE(n.node->start().isOk());
+  n.node->stop();
+  EXPECT_TRUE(n.node->peers().empty());
+  EXPECT_EQ(n.node->publish("x", asBytes("y")).status().code(), Code::kClosed);
+  EXPECT_EQ(n.node->start().code(), Code::kAlreadyExists);
+}
+
+TEST(MeshNode, StartFailsCleanlyOnABusyPort) {
+  Waiter w;
+  Node a = makeNode(w, "a", {});
+  ASSERT_TRUE(a.node->start().isOk());
+  MeshNodeOptions o;
+  o.mesh.listen_address = a.node->listenAddress();
+  MeshNode b(Identity::generate("b"), testSecret(), o);
+  Status st = b.start();
+  EXPECT_EQ(st.code(), Code::kIo) << st.toString();
+  EXPECT_TRUE(b.stopped());
+}
+
+TEST(MeshNode, RunsOnTheHostApplicationsLoop) {
+  EventLoop host;  // stands in for the application's own uv_loop_t
+  {
+    Waiter w;
+    Node other = makeNode(w, "threaded", {});
+    ASSERT_TRUE(other.node->start().isOk());
+    MeshNodeOptions o;
+    o.host_loop = host.uv();
+    o.mesh.static_peers = {other.node->listenAddress()};
+    MeshNode embedded(Identity::generate("embedded"), testSecret(), o);
+    ASSERT_TRUE(embedded.start().isOk());
+    bool joined = false;
+    struct J : PeerObserver {
+      bool* flag;
+      void onPeerJoined(const PeerJoined&) override { *flag = true; }
+    } j;
+    j.flag = &joined;
+    embedded.core().addObserver(&j);
+    ASSERT_TRUE(test::runUntil(host, [&] { return joined; }));
+    embedded.core().removeObserver(&j);
+    embedded.stop();
+    ASSERT_TRUE(test::runUntil(host, [&] { return embedded.stopped(); }));
+    DeviceId gone = embedded.id();
+    ASSERT_TRUE(w.waitFor([&] { return other.watcher->left.count(gone) > 0; }));
+    other.node->stop();
+  }
+  test::expectCleanClose(host);
+}
+
+TEST(MeshNode, DiscoversPeersOverMdnsOnLoopback) {
+  // Loopback only (IP_MULTICAST_IF 127.0.0.1) on a private port: no packet leaves the host.
+  Waiter w;
+  const uint16_t port = static_cast<uint16_t>(21000 + getpid() % 2000);
+  std::vector<Node> nodes;
+  for (int i = 0; i < 2; ++i) {
+    MeshNodeOptions o;
+    o.mdns = true;
+    o.mdns_options.interfaces = {"lo"};
+    o.mdns_options.port = port;
+    o.mdns_options.ipv6 = false;
+    Node n;
+    n.node = std::make_unique<MeshNode>(Identity::generate("m" + std::to_string(i)), testSecret(), o);
+    n.watcher = std::make_unique<Watcher>(w);
+    n.node->addObserver(n.watcher.get());
+    ASSERT_TRUE(n.node->start().isOk());
+    nodes.push_back(std::move(n));
+  }
+  ASSERT_TRUE(w.waitFor([&] { return nodes[0].watcher->joined.size() == 1 && nodes[1].watcher->joined.size() == 1; }));
+  for (auto& n : nodes) n.node->stop();
+}
+
+}  // namespace
+}  // namespace meshslice
