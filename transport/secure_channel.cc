@@ -16,6 +16,7 @@ SecureChannel::SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiato
   config.prologue = toBytes(kLinkPrologue);
   config.local_static = local_static;
   config.psks = {psk};
+  config.fixed_ephemeral = options_.fixed_ephemeral_for_tests;
   auto hs = noise::HandshakeState::create(config);
   assert(hs.isOk() && "the link protocol name must parse");
   handshake_.emplace(std::move(hs).value());

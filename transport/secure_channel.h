@@ -47,6 +47,9 @@ struct SecureChannelOptions {
   // Plaintext bytes queued in the channel (beyond the link's own queue) before sendMessage
   // returns kBusy.
   size_t max_pending_bytes = 4 * 1024 * 1024;
+  // Golden-vector tests only: a fixed ephemeral key. Never set it in production: reusing an
+  // ephemeral key destroys forward secrecy.
+  std::optional<noise::KeyPair> fixed_ephemeral_for_tests;
 };
 
 struct ChannelStats {
