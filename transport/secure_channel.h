@@ -25,6 +25,7 @@
 #include "transport/noise_cipher_state.h"
 #include "transport/noise_crypto.h"
 #include "transport/noise_handshake_state.h"
+#include "transport/record_codec.h"
 
 namespace meshslice {
 
@@ -35,10 +36,6 @@ constexpr char kLinkProtocolName[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
 // framing fails the handshake instead of misparsing frames.
 constexpr char kLinkPrologue[] = "meshslice link v1";
 constexpr size_t kMaxHandshakeFrame = 1024;
-constexpr size_t kAeadTagSize = 16;
-constexpr size_t kMaxFramePlaintext = kMaxFrameBody - kAeadTagSize;
-constexpr size_t kRecordHeaderSize = 3;
-constexpr uint8_t kRecordFin = 0x01;
 
 struct SecureChannelOptions {
   Micros handshake_timeout = 5 * kSeconds;
@@ -124,8 +121,8 @@ class SecureChannel final : private LinkHandler {
   noise::CipherState send_, recv_;
   Key32 remote_static_{};
   std::unique_ptr<Timer> handshake_timer_;
-  Bytes outgoing_;   // plaintext records not yet encrypted
-  Bytes incoming_;   // partial message being reassembled
+  RecordWriter outgoing_;  // plaintext records not yet encrypted
+  RecordReader incoming_;
   bool flush_scheduled_ = false;
   bool closing_ = false;
   ChannelStats stats_;
