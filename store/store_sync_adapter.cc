@@ -210,7 +210,8 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
       } else if (e.version < local) {
         markDirty(peer, e.store_id, true);
       }
-    } else if (e.device_id == from) {
+    } else if (e.device_id == from && !peer.join_phase) {
+      // (In the join phase the sender's slices follow its digest anyway.)
       auto [it, inserted] = held_from_sender.try_emplace(e.store_id);
       if (inserted) {
         for (const HeldVersion& h : store->remoteVersions())
