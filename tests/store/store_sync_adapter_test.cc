@@ -331,6 +331,25 @@ TEST(StoreSyncAdapter, AntiEntropyRestoresASliceThatWentMissing) {
   EXPECT_GT(b.adapter->stats().requests_sent, 1u);
 }
 
+TEST(StoreSyncAdapter, AntiEntropyReplacesAnOlderVersionAPeerIsLeftWith) {
+  SyncCluster c;
+  for (int i = 0; i < 2; ++i) c.add();
+  ASSERT_TRUE(c.allConnected());
+  SyncNode& a = *c.nodes[0];
+  SyncNode& b = *c.nodes[1];
+  ASSERT_TRUE(a.store().set(pos(1)).isOk());
+  const DeviceSlice old = a.store().localSlice();
+  ASSERT_TRUE(a.store().set(pos(2)).isOk());
+  ASSERT_TRUE(c.settle());
+  // As if b had missed the second update.
+  b.store().removeRemoteSlice(a.id(), LeaveReason::kTimeout);
+  ASSERT_EQ(b.store().applyRemoteSlice(old), ApplyResult::kApplied);
+  ASSERT_EQ(b.store().get(a.id()), pos(1));
+  ASSERT_TRUE(c.h.env.advanceUntil([&] { return b.store().get(a.id()) == pos(2); },
+                                   c.adapter_options.anti_entropy_interval * 5 / 4 + 100 * kMillis, kMillis));
+  EXPECT_EQ(a.adapter->stats().repairs, 0u);
+}
+
 TEST(StoreSyncAdapter, AntiEntropyRunsOnAJitteredPeriodAndSettlesQuietly) {
   SyncCluster c;
   for (int i = 0; i < 3; ++i) c.add();
