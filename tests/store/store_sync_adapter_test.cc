@@ -121,6 +121,10 @@ TEST(StoreSyncAdapter, TenThousandRapidSetsReachEveryPeerWithBoundedQueues) {
   EXPECT_EQ(reader.store().get(writer.id())->x, 10'000);
   // Catching up took the newest state, not the backlog of every version.
   EXPECT_LT(paused.adapter->stats().slices_applied, 1000u);
+  RecordProperty("max_pending_bytes", std::to_string(max_pending));
+  RecordProperty("paused_applied", std::to_string(paused.adapter->stats().slices_applied));
+  RecordProperty("reader_applied", std::to_string(reader.adapter->stats().slices_applied));
+  RecordProperty("writer_sent", std::to_string(writer.adapter->stats().slices_sent));
 }
 
 TEST(StoreSyncAdapter, SliceClaimingAnotherDeviceIsDropped) {
