@@ -65,7 +65,10 @@ for n in "${names[@]}"; do
   grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" || true
   if [ "$rc" -ne 0 ]; then
     failed+=("$n")
-    echo "--- fuzz $n FAILED (exit $rc); last lines of its log:"
+    echo "--- fuzz $n FAILED (exit $rc); the finding:"
+    # The sanitizer's one-line verdict comes before long stack traces: show it first.
+    grep -m5 -E 'runtime error|ERROR: |SUMMARY: ' "$log" || true
+    echo "--- last lines of its log:"
     tail -40 "$log"
     new=$(comm -13 <(echo "$before" | sort) <(ls -A "$artifacts" | sort) | grep -v '^$' || true)
     for f in $new; do

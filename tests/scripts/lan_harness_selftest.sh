@@ -5,6 +5,7 @@
 # (by the sweeper) SIGKILL. Pings run only between namespaces this test creates.
 # Usage: lan_harness_selftest.sh [build-dir]   (the build dir is not used)
 # Exit 77 = skipped (not root, no `ip netns`, no ping).
+# shellcheck disable=SC2015  # `check && ok ... || fail ...`: ok only echoes, it cannot fail
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAN_SH=$HERE/../lan/lan.sh
@@ -19,7 +20,7 @@ ok() { echo "ok: $*"; }
 # ping from node $1 to address $2, one packet, one second.
 reach() { lan_exec "$1" ping -n -c1 -W1 "$2" >/dev/null 2>&1; }
 # Up to $3 tries: for a link that was just plugged back in.
-reach_soon() { local t; for t in $(seq "${3:-5}"); do reach "$1" "$2" && return 0; done; return 1; }
+reach_soon() { local _; for _ in $(seq "${3:-5}"); do reach "$1" "$2" && return 0; done; return 1; }
 lan_runs() { timeout 10 ip netns list | awk '{print $1}' | grep -cE "^ms-$1-(hub|[0-9]+)\$"; }
 host_links() { ip -o link show | awk -F': ' '{print $2}' | sort; }
 
@@ -38,7 +39,7 @@ done
 reach 1 "$(lan_ip6 3)" && ok "node 1 pings node 3 (IPv6 ULA)" || fail "node 1 cannot ping node 3 over IPv6"
 # The hub is a switch with no address; the host is not on the LAN.
 [ "$(host_links)" = "$host_before" ] && ok "host interfaces unchanged" || fail "host interfaces changed"
-lan_exec 1 ip -o addr show dev eth0 | grep -q "$(lan_ip 1)/24" || fail "node 1 has no $(lan_ip 1)/24"
+lan_exec 1 ip -o addr show dev eth0 | grep "$(lan_ip 1)/24" >/dev/null || fail "node 1 has no $(lan_ip 1)/24"
 
 # ---- netem (or nftables loss) ----
 if lan_have_netem; then
@@ -64,7 +65,7 @@ else
 fi
 
 if command -v nft >/dev/null; then
-  lan_loss 2 12.5 && lan_exec 2 nft list table netdev mslan_eth0 | grep -q "mod 10000 < 1250 drop" &&
+  lan_loss 2 12.5 && lan_exec 2 nft list table netdev mslan_eth0 | grep "mod 10000 < 1250 drop" >/dev/null &&
     ok "lan_loss takes fractional percents" || fail "lan_loss 12.5 rule"
   lan_faults_clear 2
 fi
@@ -73,20 +74,20 @@ fi
 lan_link_down 3 || fail "lan_link_down"
 ! reach 1 "$(lan_ip 3)" && ok "node 3 unreachable while unplugged" || fail "node 3 reachable while down"
 reach 1 "$(lan_ip 2)" || fail "node 2 lost while node 3 was unplugged"
-lan_exec 3 ip link show eth0 | grep -q NO-CARRIER && ok "node 3 sees carrier loss" || fail "node 3 still has carrier"
+lan_exec 3 ip link show eth0 | grep NO-CARRIER >/dev/null && ok "node 3 sees carrier loss" || fail "node 3 still has carrier"
 lan_link_up 3 || fail "lan_link_up"
 reach_soon 1 "$(lan_ip 3)" && ok "node 3 reachable after replug" || fail "node 3 unreachable after replug"
 reach_soon 1 "$(lan_ip6 3)" || fail "node 3's IPv6 address did not survive the unplug"
 
 lan_link_down 3 --silent || fail "lan_link_down --silent"
 ! reach 1 "$(lan_ip 3)" && ok "node 3 unreachable while silently cut" || fail "node 3 reachable while silently cut"
-lan_exec 3 ip link show eth0 | grep -q NO-CARRIER && fail "silent cut changed node 3's carrier" ||
+lan_exec 3 ip link show eth0 | grep NO-CARRIER >/dev/null && fail "silent cut changed node 3's carrier" ||
   ok "node 3 keeps carrier during a silent cut"
 lan_link_up 3 || fail "lan_link_up after --silent"
 reach_soon 1 "$(lan_ip 3)" && ok "node 3 back after silent cut" || fail "node 3 unreachable after silent cut"
 
 # ---- multicast stays on the LAN ----
-lan_exec 2 ip route get 224.0.0.251 | grep -q "dev eth0" && ok "multicast routes to eth0" ||
+lan_exec 2 ip route get 224.0.0.251 | grep "dev eth0" >/dev/null && ok "multicast routes to eth0" ||
   fail "no multicast route on eth0"
 
 # ---- cleanup: normal exit, failure, SIGTERM, SIGKILL + sweeper ----
