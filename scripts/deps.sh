@@ -11,7 +11,7 @@ packages=(build-essential cmake pkg-config git ca-certificates
           clang libclang-rt-14-dev iproute2 python3)
 for group in "$@"; do
   case "$group" in
-    lan) packages+=(avahi-daemon avahi-utils tshark iputils-ping) ;;
+    lan) packages+=(avahi-daemon avahi-utils tshark iputils-ping nftables) ;;
     debug) packages+=(valgrind gdb) ;;
     *) echo "deps.sh: unknown group '$group' (known: lan, debug)" >&2; exit 2 ;;
   esac
@@ -41,7 +41,8 @@ if [ ! -e "$policy" ]; then
   $SUDO chmod 755 "$policy"
   created_policy=1
 fi
-cleanup() { [ "$created_policy" = 1 ] && $SUDO rm -f "$policy"; }
+# (an `if`, not `&&`: under set -e a false test in the EXIT trap would become the exit status)
+cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 $SUDO apt-get update -qq
 # tshark asks whether non-root users may capture; answer no.

@@ -1,0 +1,275 @@
+# shellcheck shell=bash
+# lan.sh — a simulated LAN of network namespaces for script tests. Source it; do not run it.
+#
+#   ms-<run>-1 (eth0 10.78.<net>.1) --+
+#   ms-<run>-2 (eth0 10.78.<net>.2) --+-- br0 in ms-<run>-hub (a plain L2 switch, no addresses)
+#   ms-<run>-N (eth0 10.78.<net>.N) --+
+#
+# <run> is the PID of the shell that called lan_up; <net> = <run> % 250 + 1. The 10.78/16 block
+# keeps clear of tests/scripts/mdns_avahi_interop.sh (10.77.0.0/24, namespaces msA-/msB-/msBR-).
+# With --ipv6 each node also gets fd6d:736c:<net>::<i>/64 (ULA); IPv6 link-local is always on.
+# Each node has lo, eth0, a route for 224.0.0.0/4 on eth0, and nothing else: no default route,
+# no path to the host. The bridge floods multicast (snooping off), so mDNS works between nodes.
+#
+# Safety: every link is created directly inside namespaces this file creates (`ip -n`), the
+# host's interfaces are never touched, and every command runs under `timeout`.
+#
+# Lifetime: lan_up installs traps on EXIT, INT, TERM and HUP that call lan_cleanup (chained
+# before any trap the caller already set), so the namespaces go away when the test passes,
+# fails or is killed by a catchable signal. A run killed by SIGKILL leaves them behind;
+# lan_up (and lan_sweep) removes namespaces `ms-<pid>-*` whose <pid> no longer runs. Bash runs
+# traps only between commands: wait for long things with `cmd & wait $!`, not a foreground cmd.
+#
+# API (node index i is 1..N; "hub" names the switch namespace):
+#   lan_require               exit 77 (skip) unless root, `ip netns`, `timeout` and `tc` work
+#   lan_skip MSG              print "SKIP <script>: MSG" and exit 77 (cleanup runs)
+#   lan_up N [--ipv6]         build the LAN (sweeps stale runs first); returns 1 on failure
+#   lan_ns i | hub            the namespace name
+#   lan_ip i / lan_ip6 i      node i's IPv4 / ULA IPv6 address (no prefix length)
+#   lan_exec i CMD...         run CMD in node i under timeout $LAN_EXEC_TIMEOUT (default 60 s);
+#                             background it (`lan_exec 2 daemon &`) for long-running processes
+#   lan_netem i SPEC          tc netem on both directions of node i's link, e.g.
+#                             lan_netem 2 "loss 20% delay 50ms 50ms duplicate 1% reorder 5%";
+#                             returns 2 if the kernel has no netem and SPEC is not just
+#                             "loss P%" (which falls back to nftables, see lan_loss)
+#   lan_have_netem            true when the kernel has sch_netem
+#   lan_loss i P              drop P% (may be fractional) of packets each way, via nftables
+#   lan_faults_clear i        remove netem and loss from node i
+#   lan_link_down i [--silent] unplug node i at the switch: node i sees carrier loss; with
+#                             --silent the switch port just stops forwarding (no carrier change,
+#                             like a peer walking out of Wi-Fi range)
+#   lan_link_up i             plug it back in (undoes either kind)
+#   lan_cleanup               kill every process in the LAN's namespaces and delete them
+#   lan_sweep                 delete namespaces of earlier runs whose owner process is gone
+# Tunables: LAN_CMD_TIMEOUT (each setup command, default 10 s), LAN_EXEC_TIMEOUT.
+
+LAN_IF=eth0
+_LAN_RUN=""
+_LAN_OWNER=""
+_LAN_N=0
+_LAN_NET=0
+
+_lan_ipc() { timeout "${LAN_CMD_TIMEOUT:-10}" ip "$@"; }
+_lan_bridge() { timeout "${LAN_CMD_TIMEOUT:-10}" bridge "$@"; }
+_lan_in() { local ns=$1; shift; timeout "${LAN_CMD_TIMEOUT:-10}" ip netns exec "$ns" "$@"; }
+_lan_err() { echo "lan.sh: $*" >&2; }
+
+lan_skip() {
+  echo "SKIP $(basename "${0:-lan}" .sh): $*"
+  exit 77
+}
+
+lan_require() {
+  [ "$(id -u)" = 0 ] || lan_skip "needs root (network namespaces)"
+  command -v timeout >/dev/null || lan_skip "no 'timeout'"
+  command -v ip >/dev/null || lan_skip "no 'ip' (iproute2)"
+  timeout 10 ip netns list >/dev/null 2>&1 || lan_skip "no 'ip netns'"
+  command -v tc >/dev/null || lan_skip "no 'tc' (iproute2)"
+  command -v bridge >/dev/null || lan_skip "no 'bridge' (iproute2)"
+}
+
+lan_ns() {
+  [ -n "$_LAN_RUN" ] || { _lan_err "no LAN is up"; return 1; }
+  echo "ms-$_LAN_RUN-$1"
+}
+lan_ip() { echo "10.78.$_LAN_NET.$1"; }
+lan_ip6() { echo "fd6d:736c:$_LAN_NET::$1"; }
+
+lan_exec() {
+  local ns
+  ns=$(lan_ns "$1") || return 1
+  shift
+  timeout -k 5 "${LAN_EXEC_TIMEOUT:-60}" ip netns exec "$ns" "$@"
+}
+
+# Namespaces of one run, by the run's owner PID.
+_lan_namespaces_of() {
+  _lan_ipc netns list 2>/dev/null | awk '{print $1}' | grep -E "^ms-$1-(hub|[0-9]+)\$"
+}
+
+# Kills what runs inside the run's namespaces (TERM, then KILL) and deletes them.
+_lan_remove_run() {
+  local run=$1 nss ns pid left
+  nss=$(_lan_namespaces_of "$run") || return 0
+  for ns in $nss; do
+    for pid in $(_lan_ipc netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+  done
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    left=0
+    for ns in $nss; do [ -n "$(_lan_ipc netns pids "$ns" 2>/dev/null)" ] && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  for ns in $nss; do
+    for pid in $(_lan_ipc netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    _lan_ipc netns del "$ns" 2>/dev/null || _lan_err "could not delete namespace $ns"
+  done
+}
+
+lan_sweep() {
+  local ns run
+  for ns in $(_lan_ipc netns list 2>/dev/null | awk '{print $1}' | grep -E '^ms-[0-9]+-(hub|[0-9]+)$'); do
+    run=${ns#ms-}
+    run=${run%%-*}
+    [ "$run" = "$_LAN_RUN" ] && continue
+    kill -0 "$run" 2>/dev/null && continue  # its owner still runs: not ours to remove
+    echo "lan.sh: removing stale namespaces of dead run $run" >&2
+    _lan_remove_run "$run"
+  done
+}
+
+lan_cleanup() {
+  # Only the shell that built the LAN tears it down (not subshells that inherited the trap).
+  [ -n "$_LAN_OWNER" ] && [ "$BASHPID" = "$_LAN_OWNER" ] || return 0
+  _lan_remove_run "$_LAN_RUN"
+  _LAN_OWNER=""
+  _LAN_RUN=""
+  _LAN_N=0
+}
+
+# Puts lan_cleanup in front of whatever the caller's trap for SIG already does.
+_lan_chain_trap() {
+  local sig=$1 fallback=$2 old
+  old=$(trap -p "$sig")
+  if [ -n "$old" ]; then
+    eval "set -- $old"
+    old=$3
+  fi
+  case "$old" in *lan_cleanup*) return 0 ;; esac
+  # shellcheck disable=SC2064  # expand the old handler now
+  trap "lan_cleanup; ${old:-$fallback}" "$sig"
+}
+
+_lan_node_up() {
+  local i=$1 ipv6=$2 hub node
+  hub=$(lan_ns hub)
+  node=$(lan_ns "$i")
+  _lan_ipc netns add "$node" || return 1
+  _lan_in "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+    net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1 || return 1
+  _lan_ipc -n "$node" link set lo up || return 1
+  # Both ends are created inside our namespaces: nothing appears in the host's.
+  _lan_ipc -n "$hub" link add "p$i" type veth peer name "$LAN_IF" netns "$node" || return 1
+  _lan_ipc -n "$hub" link set "p$i" master br0 up || return 1
+  _lan_ipc -n "$node" addr add "$(lan_ip "$i")/24" dev "$LAN_IF" || return 1
+  if [ "$ipv6" = 1 ]; then
+    _lan_ipc -n "$node" addr add "$(lan_ip6 "$i")/64" dev "$LAN_IF" nodad || return 1
+  fi
+  _lan_ipc -n "$node" link set "$LAN_IF" up || return 1
+  _lan_ipc -n "$node" route add 224.0.0.0/4 dev "$LAN_IF" || return 1
+}
+
+lan_up() {
+  local n=${1:-} ipv6=0 hub i
+  [ "${2:-}" = "--ipv6" ] && ipv6=1
+  case "$n" in ''|*[!0-9]*) _lan_err "usage: lan_up N [--ipv6]"; return 2 ;; esac
+  [ "$n" -ge 1 ] && [ "$n" -le 250 ] || { _lan_err "lan_up: N must be 1..250"; return 2; }
+  [ -z "$_LAN_OWNER" ] || { _lan_err "lan_up: a LAN is already up (lan_cleanup first)"; return 2; }
+  lan_require
+  _LAN_RUN=$BASHPID
+  _LAN_OWNER=$BASHPID
+  _LAN_NET=$((_LAN_RUN % 250 + 1))
+  _LAN_N=$n
+  _lan_chain_trap EXIT ""
+  _lan_chain_trap INT "exit 130"
+  _lan_chain_trap TERM "exit 143"
+  _lan_chain_trap HUP "exit 129"
+  lan_sweep
+  hub=$(lan_ns hub)
+  if ! { _lan_ipc netns add "$hub" &&
+         # The hub is a switch, not a host: no IPv6 on its ports, so it sends nothing itself.
+         _lan_in "$hub" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
+         _lan_ipc -n "$hub" link add br0 type bridge mcast_snooping 0 stp_state 0 forward_delay 0 &&
+         _lan_ipc -n "$hub" link set br0 up; }; then
+    _lan_err "lan_up: could not create the hub"
+    lan_cleanup
+    return 1
+  fi
+  for i in $(seq 1 "$n"); do
+    _lan_node_up "$i" "$ipv6" || { _lan_err "lan_up: could not create node $i"; lan_cleanup; return 1; }
+  done
+}
+
+lan_have_netem() {
+  if [ -z "${_LAN_NETEM_OK:-}" ]; then
+    _LAN_NETEM_OK=0
+    # Probe on the loopback of the hub: harmless, and removed at once.
+    if _lan_in "$(lan_ns hub)" tc qdisc add dev lo root netem delay 0ms 2>/dev/null; then
+      _LAN_NETEM_OK=1
+      _lan_in "$(lan_ns hub)" tc qdisc del dev lo root 2>/dev/null
+    fi
+  fi
+  [ "$_LAN_NETEM_OK" = 1 ]
+}
+
+lan_netem() {
+  local i=$1 spec=$2 hub node
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  if lan_have_netem; then
+    # shellcheck disable=SC2086  # SPEC is a list of netem words
+    _lan_in "$node" tc qdisc replace dev "$LAN_IF" root netem $spec &&
+      _lan_in "$hub" tc qdisc replace dev "p$i" root netem $spec
+    return
+  fi
+  if [[ "$spec" =~ ^[[:space:]]*loss[[:space:]]+([0-9]+(\.[0-9]+)?)%[[:space:]]*$ ]]; then
+    lan_loss "$i" "${BASH_REMATCH[1]}"
+    return
+  fi
+  _lan_err "lan_netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM); only \"loss P%\" can be emulated here"
+  return 2
+}
+
+lan_loss() {
+  local i=$1 pct=$2 per10k hub node
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  command -v nft >/dev/null || { _lan_err "lan_loss: needs nft (scripts/deps.sh lan)"; return 2; }
+  per10k=$(awk -v p="$pct" 'BEGIN { printf "%d", p * 100 + 0.5 }')
+  [ "$per10k" -le 10000 ] || { _lan_err "lan_loss: percent must be <= 100"; return 2; }
+  # Ingress on both ends of the veth: into the node, and from the node into the switch.
+  _lan_loss_rule "$node" "$LAN_IF" "$per10k" && _lan_loss_rule "$hub" "p$i" "$per10k"
+}
+
+_lan_loss_rule() {
+  local ns=$1 dev=$2 per10k=$3 table="mslan_$2" verdict
+  verdict="numgen random mod 10000 < $per10k drop"
+  [ "$per10k" -ge 10000 ] && verdict="drop"
+  _lan_in "$ns" nft delete table netdev "$table" 2>/dev/null
+  _lan_in "$ns" nft -f - <<EOF
+table netdev $table {
+  chain ingress {
+    type filter hook ingress device "$dev" priority 0; policy accept;
+    $verdict
+  }
+}
+EOF
+}
+
+lan_faults_clear() {
+  local i=$1 hub node
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  _lan_in "$node" tc qdisc del dev "$LAN_IF" root 2>/dev/null
+  _lan_in "$hub" tc qdisc del dev "p$i" root 2>/dev/null
+  if command -v nft >/dev/null; then
+    _lan_in "$node" nft delete table netdev "mslan_$LAN_IF" 2>/dev/null
+    _lan_in "$hub" nft delete table netdev "mslan_p$i" 2>/dev/null
+  fi
+  return 0
+}
+
+lan_link_down() {
+  local i=$1 hub
+  hub=$(lan_ns hub) || return 1
+  if [ "${2:-}" = "--silent" ]; then
+    # A disabled bridge port drops frames both ways while both veth ends keep their carrier.
+    _lan_bridge -n "$hub" link set dev "p$i" state 0
+  else
+    _lan_ipc -n "$hub" link set "p$i" down
+  fi
+}
+
+lan_link_up() {
+  local i=$1 hub
+  hub=$(lan_ns hub) || return 1
+  _lan_ipc -n "$hub" link set "p$i" up &&
+    _lan_bridge -n "$hub" link set dev "p$i" state 3  # 3 = forwarding
+}
