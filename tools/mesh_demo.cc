@@ -50,6 +50,10 @@ void emit(const std::string& line) {
 
 // ---------------------------------------------------------------- child: one node process
 int runChild(const std::map<std::string, std::string>& flags, const std::vector<std::string>& peers) {
+  // libuv writes to TCP sockets with write(): a peer that resets a link mid-write would kill
+  // this process with SIGPIPE (found by the LAN churn test). The library does not change
+  // process-wide signal state, so the host program ignores it.
+  signal(SIGPIPE, SIG_IGN);
   if (flags.count("print-invite")) {
     emit(MeshSecret::generate().toInvite());
     return 0;
