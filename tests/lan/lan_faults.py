@@ -265,6 +265,11 @@ def churn(mesh, lan, args):
             set_value(latest, n, f"s{counts['set']}")
             counts["set"] += 1
         mesh._pump(rng.uniform(0.05, 0.4))
+    # A last wave of joins, so the quiet check covers a large mesh, then no more changes.
+    running = {mesh.slot[n] for n in live(mesh)}
+    for i in [i for i in range(1, lan.n + 1) if i not in running][: max(0, lan.n * 3 // 4 - len(running))]:
+        mesh.start_in(i)
+        counts["start"] += 1
     crashed = [(n.name, n.proc.returncode, n.lines[-3:]) for n in mesh.nodes
                if n.proc.poll() is not None and n not in stopped_by_us]
     assert not crashed, f"nodes exited on their own: {crashed}"
