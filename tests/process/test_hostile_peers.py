@@ -107,7 +107,9 @@ def update_flood_is_rate_limited_and_others_unaffected(mesh):
     assert s["rate_limited"] > 0, s
     assert s["flood_disconnects"] >= 1 and int(r["disconnected"]) >= 1, (r, s)
     grew = a.rss_kib() - rss0
-    assert grew < 64 * 1024, f"node grew by {grew} KiB under the flood"
+    # Under ASan its quarantine holds freed memory by design: only fds are meaningful there.
+    if "ASAN_OPTIONS" not in os.environ:
+        assert grew < 64 * 1024, f"node grew by {grew} KiB under the flood"
     assert not any(l.startswith("REMOVED") for l in b.lines), "b lost a during the flood"
     still_converging(mesh, a, b, "postflood")
     mesh.wait(lambda: fd_count(a) <= fds0 + 2, 10, "fds back to baseline")
