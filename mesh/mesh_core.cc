@@ -216,7 +216,40 @@ void MeshCore::onSessionEnvelope(PeerSession& s, Envelope&& envelope) {
     s.close(Status(Code::kClosed, "peer said goodbye"));
     return;
   }
+  if (!admitEnvelope(s, envelope)) return;
   bus_.onEnvelope(s.peerId(), envelope);
+}
+
+namespace {
+// What an envelope costs to handle, roughly: its payload plus a fixed overhead.
+size_t envelopeCost(const Envelope& envelope) {
+  constexpr size_t kOverhead = 32;
+  if (auto* m = std::get_if<BusMessage>(&envelope)) return kOverhead + m->ns.size() + m->payload.size();
+  if (auto* r = std::get_if<Request>(&envelope)) return kOverhead + r->ns.size() + r->payload.size();
+  if (auto* r = std::get_if<Reply>(&envelope)) return kOverhead + r->payload.size();
+  return kOverhead;
+}
+}  // namespace
+
+bool MeshCore::admitEnvelope(PeerSession& s, const Envelope& envelope) {
+  auto it = rate_limits_.try_emplace(s.peerId(), options_.rate_limit).first;
+  switch (it->second.onMessage(env_.now(), envelopeCost(envelope))) {
+    case PeerRateLimit::Verdict::kAccept:
+      return true;
+    case PeerRateLimit::Verdict::kDrop:
+      if (++stats_.messages_rate_limited % 1000 == 1)
+        MS_LOG(kWarn, "mesh") << "rate limit: dropping envelopes from " << s.peerId().shortString()
+                              << " (" << stats_.messages_rate_limited << " dropped in all)";
+      return false;
+    case PeerRateLimit::Verdict::kDisconnect:
+      ++stats_.messages_rate_limited;
+      ++stats_.peers_disconnected_flooding;
+      MS_LOG(kWarn, "mesh") << "rate limit: disconnecting " << s.peerId().shortString() << ": flooding";
+      // The bucket stays until eviction: a flooder that reconnects at once is cut off again.
+      s.close(Status(Code::kBusy, "peer flooded past its rate limit"));
+      return false;
+  }
+  return false;
 }
 
 void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
@@ -282,6 +315,7 @@ void MeshCore::evict(DeviceId id, LeaveReason reason) {
   PeerSession* s = it->second.session;
   std::string probe_endpoint = it->second.redial_endpoint;
   peers_.erase(it);
+  rate_limits_.erase(id);
   auto d = dialers_.find(probe_endpoint);
   if (d != dialers_.end() && d->second.probe && !d->second.connecting) dialers_.erase(d);
   if (s) s->close(Status(Code::kClosed, std::string("peer evicted: ") + leaveReasonName(reason)));

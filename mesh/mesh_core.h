@@ -21,6 +21,7 @@
 #include "mesh/discovery.h"
 #include "mesh/message_bus.h"
 #include "mesh/peer_events.h"
+#include "mesh/peer_rate_limit.h"
 #include "mesh/peer_session.h"
 #include "transport/link.h"
 
@@ -39,6 +40,8 @@ struct MeshOptions {
   bool use_allow_list = false;
   std::set<DeviceId> allow_list;
   SecureChannelOptions channel;
+  // Per-peer limit on received envelopes (mesh/peer_rate_limit.h); Goodbye is never limited.
+  PeerRateLimitOptions rate_limit;
 };
 
 struct LocalDevice {
@@ -52,6 +55,8 @@ struct MeshStats {
   uint64_t handshakes_completed = 0, handshakes_failed = 0;
   uint64_t links_refused_pending_limit = 0, duplicate_links_closed = 0;
   uint64_t protocol_errors = 0;
+  uint64_t messages_rate_limited = 0;        // envelopes dropped by a peer's rate limit
+  uint64_t peers_disconnected_flooding = 0;  // links closed for flooding past the limit
 };
 
 class MeshCore final : public SessionOwner, public EnvelopeSender {
@@ -125,6 +130,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onTick();
   void destroyLater(PeerSession* s);
   size_t handshakingSessions() const;
+  // False if the envelope must be dropped (and maybe the session closed) for flooding.
+  bool admitEnvelope(PeerSession& s, const Envelope& envelope);
 
   Env& env_;
   Transport& transport_;
@@ -138,6 +145,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;
   std::map<std::string, Dialer> dialers_;
+  std::map<DeviceId, PeerRateLimit> rate_limits_;  // per linked device; dropped on eviction
   std::vector<DiscoverySource*> discovery_;
   std::vector<PeerObserver*> observers_;
   std::unique_ptr<Timer> tick_timer_;

@@ -5,7 +5,8 @@
 //
 //   mesh_demo [--nodes N]                 run the demo (default 3 nodes)
 //   mesh_demo --child ...                 one node (used by the demo and by process tests);
-//                                         reads commands on stdin, prints events on stdout.
+//                                         reads commands on stdin (set, burst, view, peers,
+//                                         stats, quit), prints events on stdout.
 //     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
 //     [--mdns IFACE [--mdns-port P]] [--liveness-ms MS]
 #include <fcntl.h>
@@ -49,6 +50,10 @@ void emit(const std::string& line) {
 
 // ---------------------------------------------------------------- child: one node process
 int runChild(const std::map<std::string, std::string>& flags, const std::vector<std::string>& peers) {
+  // libuv writes to TCP sockets with write(): a peer that resets a link mid-write would kill
+  // this process with SIGPIPE (found by the LAN churn test). The library does not change
+  // process-wide signal state, so the host program ignores it.
+  signal(SIGPIPE, SIG_IGN);
   if (flags.count("print-invite")) {
     emit(MeshSecret::generate().toInvite());
     return 0;
@@ -119,6 +124,17 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       std::string out = "VIEW";
       for (auto& [id, p] : store->all()) out += " " + id.shortString() + "=" + p.name + ":" + p.status;
       emit(out);
+    } else if (cmd == "stats") {  // counters for reliability tests: "STATS key=value ..."
+      emit(node.call([&](MeshCore& core) {
+        const MeshStats& m = core.stats();
+        const SyncStats& y = adapter->stats();
+        std::ostringstream out;
+        out << "STATS handshakes_failed=" << m.handshakes_failed << " protocol_errors=" << m.protocol_errors
+            << " refused_pending=" << m.links_refused_pending_limit << " rate_limited=" << m.messages_rate_limited
+            << " flood_disconnects=" << m.peers_disconnected_flooding << " spoofed=" << y.slices_spoofed
+            << " malformed=" << y.malformed << " applied=" << y.slices_applied << " peers=" << core.connectedPeers().size();
+        return out.str();
+      }));
     } else if (cmd == "peers") {
       emit("PEERS " + std::to_string(node.peers().size()));
     } else if (cmd == "quit") {

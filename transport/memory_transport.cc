@@ -126,8 +126,9 @@ void MemoryLink::deliverInbox() {
       if (sender->busy_ && sender->queued_ <= sender->options_.write_queue_limit / 2) {
         sender->busy_ = false;
         if (sender->handler_ && sender->open_) {
-          net_.env().post([sender, alive = sender->alive_] {
-            if (*alive && sender->handler_ && sender->open_) sender->handler_->onLinkDrained();
+          // Named copy: clang 14 cannot capture a structured binding.
+          net_.env().post([link = sender, alive = sender->alive_] {
+            if (*alive && link->handler_ && link->open_) link->handler_->onLinkDrained();
           });
         }
       }

@@ -1,0 +1,353 @@
+"""Fault scenarios on the namespace LAN (tests/lan/lan.sh), one node process per namespace.
+
+Started by tests/scripts/lan_fault_*.sh after `lan_up N`; those scripts own the namespaces
+(their traps remove them, and every process inside, however the run ends). This driver only
+starts mesh_demo --child inside the namespaces, applies faults through lan.sh functions, and
+asserts that the mesh converges and nothing is lost: after every fault, each live node holds
+exactly the latest value each live device set, and no slice of a dead device.
+
+Usage: lan_faults.py SCENARIO --build DIR --run RUN --net NET --nodes N [--seconds S]
+Every wait has a deadline; every loop is bounded in count and time.
+"""
+import argparse
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "process"))
+from meshproc import Mesh  # noqa: E402
+
+PORT = 7000
+
+
+class Lan:
+    def __init__(self, args):
+        self.run, self.net, self.n = args.run, args.net, args.nodes
+        self.lan_sh = os.path.join(HERE, "lan.sh")
+
+    def ns(self, i):
+        return f"ms-{self.run}-{i}"
+
+    def ip(self, i):
+        return f"10.78.{self.net}.{i}"
+
+    def addr(self, i):
+        return f"{self.ip(i)}:{PORT}"
+
+    def call(self, *words):
+        """Runs one lan.sh function against this run's LAN (not as its owner: no cleanup)."""
+        script = f'source "{self.lan_sh}"; _LAN_RUN={self.run}; _LAN_NET={self.net}; _LAN_N={self.n}; "$@"'
+        r = subprocess.run(["bash", "-c", script, "lan", *map(str, words)], capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode, r.stdout + r.stderr
+
+
+class LanMesh(Mesh):
+    """A Mesh whose nodes run in namespaces: node i listens on 10.78.<net>.i:7000 and dials
+    every other slot's address as a static peer."""
+
+    def __init__(self, binary, lan, liveness_ms=None):
+        super().__init__(binary)
+        self.lan = lan
+        self.liveness_ms = liveness_ms
+        self.slot = {}  # node -> namespace index
+        self.wrappers = {}
+
+    def wrapper(self, i):
+        if i not in self.wrappers:
+            path = os.path.join(self.tmp.name, f"in-ns-{i}")
+            with open(path, "w") as f:
+                f.write(f'#!/bin/sh\nexec ip netns exec {self.lan.ns(i)} {self.binary} "$@"\n')
+            os.chmod(path, stat.S_IRWXU)
+            self.wrappers[i] = path
+        return self.wrappers[i]
+
+    def start_in(self, i, expect=0, extra=(), state=True):
+        name = f"n{i}"
+        args = ["--listen", self.lan.addr(i)]
+        for j in range(1, self.lan.n + 1):
+            if j != i:
+                args += ["--peer", self.lan.addr(j)]
+        if self.liveness_ms:
+            args += ["--liveness-ms", str(self.liveness_ms)]
+        binary, self.binary = self.binary, self.wrapper(i)
+        try:
+            state_dir = os.path.join(self.tmp.name, name) if state else None
+            n = self.start(name, dial_all=False, expect=expect, state_dir=state_dir, extra=args + list(extra))
+        finally:
+            self.binary = binary
+        self.slot[n] = i
+        return n
+
+
+def live(mesh):
+    return [n for n in mesh.nodes if n.proc.poll() is None]
+
+
+def expected(mesh, latest):
+    return {n.short(): f"{n.name}:{latest.get(n, 'online')}" for n in live(mesh)}
+
+
+def wait_exact(mesh, latest, timeout, what):
+    """Every live node's view equals exactly the live devices' latest values."""
+    want = expected(mesh, latest)
+    state = {}
+
+    def ok():
+        for n in live(mesh):
+            v = mesh.view(n)
+            if v != want:
+                state["bad"] = (n.name, v)
+                return False
+        return True
+
+    try:
+        mesh.wait(ok, timeout, what)
+    except AssertionError:
+        raise AssertionError(f"{what}: want {want}, {state.get('bad')}")
+
+
+def set_value(latest, n, value):
+    n.tell(f"set {value}")
+    latest[n] = value
+
+
+def kill9(mesh, n):
+    n.kill(signal.SIGKILL)
+    n.proc.wait()
+
+
+def pause(mesh, seconds):
+    """Waits while reading the nodes' output (their pipes never fill)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        mesh._pump(max(0.01, min(0.2, end - time.monotonic())))
+
+
+def report(msg):
+    print(msg, flush=True)
+
+
+# ------------------------------------------------------------------------------ scenarios
+def kill_restart(mesh, lan, args):
+    nodes = [mesh.start_in(i, expect=lan.n) for i in range(1, lan.n + 1)]
+    latest = {}
+    wait_exact(mesh, latest, 20, "initial convergence")
+    victim_slot = lan.n
+    for cycle in range(3):
+        for n in live(mesh):
+            set_value(latest, n, f"c{cycle}")
+        victim = [n for n in live(mesh) if mesh.slot[n] == victim_slot][0]
+        vid = victim.short()
+        t0 = time.monotonic()
+        kill9(mesh, victim)
+        others = live(mesh)
+        mesh.wait(lambda: all(vid not in mesh.view(n) for n in others), 10, "eviction of the killed node")
+        report(f"  cycle {cycle}: kill -9 evicted in {time.monotonic() - t0:.2f} s")
+        wait_exact(mesh, latest, 10, "survivors after the kill")
+        again = mesh.start_in(victim_slot)
+        assert again.short() == vid, "restart must keep its identity"
+        set_value(latest, again, f"reborn{cycle}")
+        t0 = time.monotonic()
+        wait_exact(mesh, latest, 20, f"convergence after restart {cycle}")
+        report(f"  cycle {cycle}: restarted node re-synced in {time.monotonic() - t0:.2f} s")
+    return nodes
+
+
+def partition(mesh, lan, args):
+    for i in range(1, lan.n + 1):
+        mesh.start_in(i, expect=lan.n)
+    latest = {}
+    wait_exact(mesh, latest, 20, "initial convergence")
+    by_slot = {mesh.slot[n]: n for n in live(mesh)}
+    cut, silent = lan.n, lan.n - 1
+    for rnd in range(2):
+        rc, out = lan.call("lan_link_down", cut)
+        assert rc == 0, out
+        rc, out = lan.call("lan_link_down", silent, "--silent")
+        assert rc == 0, out
+        t0 = time.monotonic()
+        inside = [by_slot[i] for i in range(1, silent)]
+        # Both sides evict: the majority loses both cut nodes, each cut node loses everyone.
+        mesh.wait(lambda: all(len(mesh.view(n)) == lan.n - 2 for n in inside), 15, "majority evicts the cut nodes")
+        mesh.wait(lambda: all(len(mesh.view(by_slot[i])) == 1 for i in (cut, silent)), 15, "cut nodes evict all")
+        report(f"  round {rnd}: both sides evicted in {time.monotonic() - t0:.2f} s")
+        for n in live(mesh):  # writes on both sides of the partition
+            set_value(latest, n, f"split{rnd}")
+        lan.call("lan_link_up", cut)
+        lan.call("lan_link_up", silent)
+        t0 = time.monotonic()
+        wait_exact(mesh, latest, 40, f"re-sync after heal {rnd}")
+        report(f"  round {rnd}: healed and re-synced in {time.monotonic() - t0:.2f} s")
+
+
+def netem(mesh, lan, args):
+    for i in range(1, lan.n + 1):
+        mesh.start_in(i, expect=lan.n)
+    latest = {}
+    wait_exact(mesh, latest, 20, "initial convergence")
+    spec = "loss 20% delay 50ms 50ms duplicate 5% reorder 10%"
+    for i in (2, 3):
+        rc, out = lan.call("lan_netem", i, spec)
+        if rc == 2:
+            # Kernels without sch_netem: only the loss can be emulated (nftables).
+            spec = "loss 20% (nftables; no sch_netem here: no jitter/duplication/reordering)"
+            rc, out = lan.call("lan_loss", i, 20)
+        assert rc == 0, out
+    t0 = time.monotonic()
+    rounds = 10
+    for r in range(rounds):
+        for n in live(mesh):
+            set_value(latest, n, f"r{r}")
+        pause(mesh, 0.3)
+    wait_exact(mesh, latest, 45, "convergence under loss/jitter/duplication/reordering")
+    report(f"  {rounds * lan.n} updates under '{spec}' on 2 of {lan.n} nodes: converged "
+           f"{time.monotonic() - t0:.2f} s after the first")
+    for i in (2, 3):
+        lan.call("lan_faults_clear", i)
+    for n in live(mesh):
+        set_value(latest, n, "clear")
+    wait_exact(mesh, latest, 20, "convergence after clearing")
+
+
+def flapping(mesh, lan, args):
+    for i in range(1, lan.n + 1):
+        mesh.start_in(i, expect=lan.n)
+    latest = {}
+    wait_exact(mesh, latest, 20, "initial convergence")
+    flap = lan.n
+    rng = random.Random(args.seed)
+    t0 = time.monotonic()
+    for k in range(8):
+        mode = ["--silent"] if k % 2 else []
+        lan.call("lan_link_down", flap, *mode)
+        for n in live(mesh):
+            set_value(latest, n, f"f{k}")
+        pause(mesh, rng.uniform(0.3, 1.5))
+        lan.call("lan_link_up", flap)
+        pause(mesh, rng.uniform(0.3, 1.5))
+    wait_exact(mesh, latest, 40, "convergence after flapping")
+    report(f"  8 flaps of node {flap} in {time.monotonic() - t0:.1f} s; converged, nothing lost")
+
+
+def churn(mesh, lan, args):
+    rng = random.Random(args.seed)
+    latest = {}
+    for i in range(1, lan.n // 2 + 1):
+        mesh.start_in(i)
+    end = time.monotonic() + args.seconds
+    counts = {"start": 0, "kill9": 0, "quit": 0, "set": 0}
+    stopped_by_us = set()
+    while time.monotonic() < end:
+        running = {mesh.slot[n]: n for n in live(mesh)}
+        stopped = [i for i in range(1, lan.n + 1) if i not in running]
+        action = rng.choice(["start", "start", "kill9", "quit", "set", "set"])  # ~half the slots live
+        if action == "start" and stopped:
+            n = mesh.start_in(rng.choice(stopped), state=rng.random() < 0.7)
+            counts["start"] += 1
+        elif action in ("kill9", "quit") and len(running) > 2:
+            n = running[rng.choice(list(running))]
+            stopped_by_us.add(n)
+            if action == "kill9":
+                kill9(mesh, n)
+            else:
+                n.tell("quit")
+                mesh.wait(lambda: n.proc.poll() is not None, 10, "graceful quit")
+            counts[action] += 1
+        elif running:
+            n = running[rng.choice(list(running))]
+            set_value(latest, n, f"s{counts['set']}")
+            counts["set"] += 1
+        mesh._pump(rng.uniform(0.05, 0.4))
+    # A last wave of joins, so the quiet check covers a large mesh, then no more changes.
+    running = {mesh.slot[n] for n in live(mesh)}
+    for i in [i for i in range(1, lan.n + 1) if i not in running][: max(0, lan.n * 3 // 4 - len(running))]:
+        mesh.start_in(i)
+        counts["start"] += 1
+    crashed = [(n.name, n.proc.returncode, n.lines[-3:]) for n in mesh.nodes
+               if n.proc.poll() is not None and n not in stopped_by_us]
+    assert not crashed, f"nodes exited on their own: {crashed}"
+    t0 = time.monotonic()
+    wait_exact(mesh, latest, 45, "quiet convergence after churn")
+    report(f"  churn {args.seconds} s on {lan.n} slots: {counts}; {len(live(mesh))} survivors hold exactly "
+           f"the live devices' latest slices {time.monotonic() - t0:.2f} s after the churn stopped")
+
+
+def mdns_discovery(mesh, lan, args):
+    """Issue 7: three nodes find each other by real mDNS on the namespace LAN, converge, ignore
+    a spoofed goodbye for a live peer sent from another host, and evict a stopped peer on its
+    goodbye."""
+    nodes = []
+    for i in (1, 2, 3):
+        binary, mesh.binary = mesh.binary, mesh.wrapper(i)
+        try:
+            n = mesh.start(f"n{i}", dial_all=False, expect=3,
+                           extra=["--listen", lan.addr(i), "--mdns", "eth0"])
+        finally:
+            mesh.binary = binary
+        mesh.slot[n] = i
+        nodes.append(n)
+    t0 = time.monotonic()
+    mesh.wait(lambda: all(any(l == "CONVERGED 3" for l in n.lines) for n in nodes), 20, "mDNS discovery")
+    report(f"  3 nodes discovered each other by mDNS and converged in {time.monotonic() - t0:.2f} s")
+    n1, n2, n3 = nodes
+    # A host without the mesh secret spoofs n2's mDNS goodbye (TTL 0) from namespace 4.
+    hostile = os.path.join(args.build, "tools", "hostile_peer")
+    r = subprocess.run(["timeout", "30", "ip", "netns", "exec", lan.ns(4), hostile, "--mode", "spoof-goodbye",
+                        "--iface", "eth0", "--victim", n2.id, "--timeout-ms", "15000"],
+                       capture_output=True, text=True, timeout=40)
+    assert "seen=1" in r.stdout and "sent=" in r.stdout and "sent=0" not in r.stdout, (r.stdout, r.stderr)
+    report(f"  spoofed goodbye: {r.stdout.strip()}")
+    # Past the 1 s goodbye grace and well past a liveness timeout: n2 must still be there.
+    pause(mesh, 4)
+    for n in (n1, n3):
+        assert not any(l.startswith("REMOVED " + n2.short()) for l in n.lines), f"{n.name} evicted live n2"
+    n2.tell("set after-spoof")
+    mesh.wait(lambda: all(mesh.view(n).get(n2.short()) == "n2:after-spoof" for n in (n1, n3)), 10,
+              "n2 still linked after the spoofed goodbye")
+    t0 = time.monotonic()
+    n3.tell("quit")
+    mesh.wait(lambda: all(any(l == f"REMOVED {n3.short()} goodbye" for l in n.lines) for n in (n1, n2)), 5,
+              "goodbye of the stopped node")
+    report(f"  stopped node removed with reason goodbye in {time.monotonic() - t0:.2f} s")
+
+
+SCENARIOS = {f.__name__: f for f in (kill_restart, partition, netem, flapping, churn, mdns_discovery)}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("scenario", choices=sorted(SCENARIOS))
+    p.add_argument("--build", required=True)
+    p.add_argument("--run", required=True)
+    p.add_argument("--net", required=True)
+    p.add_argument("--nodes", type=int, required=True)
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--seed", type=int, default=int(os.environ.get("LAN_SEED", "0")) or int(time.time()))
+    p.add_argument("--liveness-ms", type=int, default=None)
+    args = p.parse_args()
+    lan = Lan(args)
+    mesh = LanMesh(os.path.join(args.build, "tools", "mesh_demo"), lan, args.liveness_ms)
+    print(f"scenario {args.scenario}: {args.nodes} namespaces, seed {args.seed}", flush=True)
+    t0 = time.monotonic()
+    try:
+        SCENARIOS[args.scenario](mesh, lan, args)
+    except Exception as e:  # noqa: BLE001
+        print(f"FAIL {args.scenario}: {e}", flush=True)
+        for n in mesh.nodes:
+            print(f"  {n.name}: last lines {n.lines[-6:]}", flush=True)
+        mesh.close()
+        return 1
+    mesh.close()
+    print(f"PASS {args.scenario} ({time.monotonic() - t0:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
