@@ -1,0 +1,360 @@
+#include "store/store_sync_adapter.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "base/log.h"
+#include "store/version_clock.h"
+
+namespace meshslice {
+
+std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries) {
+  assert(max_entries > 0);
+  std::vector<Digest> out;
+  for (size_t i = 0; i < entries.size(); i += max_entries) {
+    Digest d;
+    const size_t end = std::min(entries.size(), i + max_entries);
+    d.entries.assign(std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(i)),
+                     std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(end)));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+StoreSyncAdapter::StoreSyncAdapter(Env& env, MeshCore& core, AdapterOptions options)
+    : env_(env), core_(core), options_(options) {
+  auto sub = core_.bus().subscribeReserved(kSyncNamespace, [this](const BusMessageEvent& m) {
+    onSyncMessage(m.from, m.payload);
+  });
+  assert(sub.isOk());
+  subscription_ = std::move(sub).value();
+  core_.addObserver(this);
+  anti_entropy_timer_ = env_.newTimer([this] { onAntiEntropy(); });
+  owed_timer_ = env_.newTimer([this] { onOwedRecheck(); });
+  armAntiEntropy();
+  // Links that came up before us: their join digests went by unseen, so none of their digests
+  // is treated as one.
+  for (const DeviceId& peer : core_.connectedPeers()) joinExchange(peer, false);
+}
+
+StoreSyncAdapter::~StoreSyncAdapter() {
+  stop();
+  *alive_ = false;
+}
+
+void StoreSyncAdapter::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  subscription_.reset();
+  core_.removeObserver(this);
+  anti_entropy_timer_.reset();
+  owed_timer_.reset();
+  peers_.clear();
+  for (auto& [id, store] : stores_) {
+    store->setLocalChangeListener(nullptr);
+    store->clearRemoteSlices();
+  }
+}
+
+Status StoreSyncAdapter::addStore(ISyncableStore& store) {
+  if (stopped_) return Status(Code::kClosed, "store sync adapter stopped");
+  const std::string& id = store.storeId();
+  MS_RETURN_IF_ERROR(validateStoreId(id));
+  if (stores_.count(id)) return Status(Code::kAlreadyExists, "store " + id + " is already synced");
+  stores_.emplace(id, &store);
+  // Runs on the writer's thread: only touches the shared queue and posts to the loop.
+  store.setLocalChangeListener([changes = changes_, alive = alive_, env = &env_, self = this, id] {
+    std::lock_guard lock(changes->mutex);
+    changes->stores.insert(id);
+    if (changes->posted) return;
+    changes->posted = true;
+    env->post([alive, self] {
+      if (*alive) self->onLocalChanges();
+    });
+  });
+  for (auto& [peer_id, peer] : peers_) {
+    sendRequest(peer_id, {id});
+    markDirty(peer, id, false);
+  }
+  scheduleFlush();
+  return Status::ok();
+}
+
+Status StoreSyncAdapter::removeStore(const std::string& store_id) {
+  auto it = stores_.find(store_id);
+  if (it == stores_.end()) return Status(Code::kNotFound, "store " + store_id + " is not synced");
+  ISyncableStore* store = it->second;
+  stores_.erase(it);
+  store->setLocalChangeListener(nullptr);
+  store->clearRemoteSlices();
+  for (auto& [peer_id, peer] : peers_) {
+    peer.dirty.erase(store_id);
+    peer.sent.erase(store_id);
+  }
+  return Status::ok();
+}
+
+bool StoreSyncAdapter::isOwed(const DeviceId& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.owed;
+}
+
+ISyncableStore* StoreSyncAdapter::findStore(const std::string& id) const {
+  auto it = stores_.find(id);
+  return it == stores_.end() ? nullptr : it->second;
+}
+
+// ---- peer events ----
+
+void StoreSyncAdapter::onPeerLinked(const DeviceId& peer) {
+  if (!stopped_) joinExchange(peer, true);
+}
+
+void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
+  PeerState& peer = peers_[peer_id];
+  peer = PeerState{};  // a new link: nothing sent on it yet
+  peer.join_phase = join_phase;
+  // Order matters to the peer: the digest (our holdings before its slices reach us), then the
+  // request that ends its join phase, then our slices on the next flush.
+  sendDigests(peer_id, splitDigest(digestEntries()));
+  sendRequest(peer_id, {});
+  for (const auto& [id, store] : stores_) markDirty(peer, id, false);
+  scheduleFlush();
+}
+
+void StoreSyncAdapter::onPeerLeft(const PeerLeft& event) {
+  if (stopped_) return;
+  peers_.erase(event.id);
+  for (auto& [id, store] : stores_) store->removeRemoteSlice(event.id, event.reason);
+}
+
+void StoreSyncAdapter::onPeerDrained(const DeviceId& peer_id) {
+  if (stopped_) return;
+  auto it = peers_.find(peer_id);
+  if (it != peers_.end() && it->second.owed) flushPeer(it->first, it->second);
+}
+
+// ---- receiving ----
+
+void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
+  if (stopped_) return;
+  auto message = decodeSyncMessage(payload);
+  if (!message) {
+    ++stats_.malformed;
+    MS_LOG(kWarn, "sync") << "malformed sync message from " << from.shortString() << ": "
+                          << message.status().toString();
+    return;
+  }
+  auto it = peers_.find(from);
+  if (it == peers_.end()) {
+    // In flight when the peer left: applying it would leave a slice nobody evicts.
+    ++stats_.from_unlinked;
+    return;
+  }
+  if (auto* update = std::get_if<SliceUpdate>(&message.value())) {
+    handleUpdate(from, *update);
+  } else if (auto* request = std::get_if<SliceRequest>(&message.value())) {
+    handleRequest(it->second, *request);
+  } else {
+    handleDigest(from, it->second, std::get<Digest>(message.value()));
+  }
+}
+
+void StoreSyncAdapter::handleUpdate(const DeviceId& from, const SliceUpdate& update) {
+  if (update.slice.device_id != from) {
+    ++stats_.slices_spoofed;
+    MS_LOG(kWarn, "sync") << "dropped a slice of " << update.slice.device_id.shortString()
+                          << " sent by " << from.shortString() << " in store " << update.store_id;
+    return;
+  }
+  ISyncableStore* store = findStore(update.store_id);
+  if (!store) {
+    ++stats_.slices_unknown_store;
+    return;
+  }
+  switch (store->applyRemoteSlice(update.slice)) {
+    case ApplyResult::kApplied: ++stats_.slices_applied; break;
+    case ApplyResult::kStale: ++stats_.slices_stale; break;
+    case ApplyResult::kRejected: ++stats_.slices_rejected; break;
+  }
+}
+
+void StoreSyncAdapter::handleRequest(PeerState& peer, const SliceRequest& request) {
+  ++stats_.requests_received;
+  if (request.store_ids.empty()) {
+    // The join request. Our join slices are already on their way: send only what they miss.
+    peer.join_phase = false;
+    for (const auto& [id, store] : stores_) markDirty(peer, id, false);
+  } else {
+    for (const std::string& id : request.store_ids)
+      if (stores_.count(id)) markDirty(peer, id, true);
+  }
+  scheduleFlush();
+}
+
+void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest) {
+  ++stats_.digests_received;
+  const DeviceId& self = core_.local().id;
+  std::map<std::string, std::optional<uint64_t>> held_from_sender;  // per store, lazily
+  std::vector<std::string> wanted;
+  for (const DigestEntry& e : digest.entries) {
+    ISyncableStore* store = findStore(e.store_id);
+    if (!store) continue;
+    if (e.device_id == self) {
+      const uint64_t local = store->localSlice().version;
+      if (needsRepair(local, e.version, !peer.join_phase)) {
+        MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << e.store_id << " at v"
+                              << e.version << " >= ours (v" << local << "): raising our version";
+        store->raiseLocalVersionAbove(e.version);  // its change signal re-sends to everyone
+        if (local > 0) ++stats_.repairs;
+      } else if (e.version < local) {
+        markDirty(peer, e.store_id, true);
+      }
+    } else if (e.device_id == from) {
+      auto [it, inserted] = held_from_sender.try_emplace(e.store_id);
+      if (inserted) {
+        for (const HeldVersion& h : store->remoteVersions())
+          if (h.device == from) it->second = h.version;
+      }
+      if (isNewerVersion(it->second, e.version)) wanted.push_back(e.store_id);
+    }
+    // Third parties' slices come from their owners only.
+  }
+  if (!wanted.empty()) sendRequest(from, std::move(wanted));
+  scheduleFlush();
+}
+
+// ---- sending ----
+
+void StoreSyncAdapter::onLocalChanges() {
+  std::set<std::string> changed;
+  {
+    std::lock_guard lock(changes_->mutex);
+    changed.swap(changes_->stores);
+    changes_->posted = false;
+  }
+  if (stopped_) return;
+  for (const std::string& id : changed) {
+    if (!stores_.count(id)) continue;
+    for (auto& [peer_id, peer] : peers_) markDirty(peer, id, false);
+  }
+  flushAll();
+}
+
+void StoreSyncAdapter::markDirty(PeerState& peer, const std::string& store_id, bool force) {
+  bool& f = peer.dirty[store_id];
+  f = f || force;
+}
+
+void StoreSyncAdapter::scheduleFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  env_.post([this, alive = alive_] {
+    if (!*alive) return;
+    flush_posted_ = false;
+    flushAll();
+  });
+}
+
+void StoreSyncAdapter::flushAll() {
+  if (stopped_) return;
+  for (auto& [id, peer] : peers_)
+    if (!peer.dirty.empty()) flushPeer(id, peer);
+}
+
+// Sends each dirty store's current local slice, unless the peer's queue is too full: then the
+// rest stays dirty and is read again (newest state) when the peer is flushed next.
+void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
+  for (auto it = peer.dirty.begin(); it != peer.dirty.end();) {
+    if (core_.pendingBytesTo(id) > options_.max_pending_bytes_per_peer) return markOwed(peer);
+    ISyncableStore* store = findStore(it->first);
+    const DeviceSlice slice = store ? store->localSlice() : DeviceSlice{};
+    auto sent = peer.sent.find(it->first);
+    const bool already = !it->second && sent != peer.sent.end() && sent->second >= slice.version;
+    if (slice.version == 0 || already) {
+      it = peer.dirty.erase(it);
+      continue;
+    }
+    Status st = send(id, SliceUpdate{it->first, slice});
+    if (st.code() == Code::kBusy) return markOwed(peer);
+    if (st.isOk()) {
+      ++stats_.slices_sent;
+      peer.sent[it->first] = slice.version;
+    }
+    it = peer.dirty.erase(it);
+  }
+  peer.owed = false;
+}
+
+void StoreSyncAdapter::markOwed(PeerState& peer) {
+  if (!peer.owed) ++stats_.deferrals;
+  peer.owed = true;
+  if (owed_timer_ && !owed_timer_->armed()) owed_timer_->start(options_.owed_recheck_interval);
+}
+
+void StoreSyncAdapter::onOwedRecheck() {
+  bool still_owed = false;
+  for (auto& [id, peer] : peers_) {
+    if (!peer.owed) continue;
+    flushPeer(id, peer);
+    still_owed = still_owed || peer.owed;
+  }
+  if (still_owed) owed_timer_->start(options_.owed_recheck_interval);
+}
+
+void StoreSyncAdapter::armAntiEntropy() {
+  const Micros base = options_.anti_entropy_interval;
+  anti_entropy_timer_->start(env_.randomBetween(base - base / 4, base + base / 4));
+}
+
+void StoreSyncAdapter::onAntiEntropy() {
+  const std::vector<Digest> digests = splitDigest(digestEntries());
+  for (auto& [id, peer] : peers_) {
+    if (peer.owed) flushPeer(id, peer);
+    if (peer.owed) continue;  // its queue is full; a digest would only add to it
+    sendDigests(id, digests);
+  }
+  armAntiEntropy();
+}
+
+std::vector<DigestEntry> StoreSyncAdapter::digestEntries() const {
+  std::vector<DigestEntry> entries;
+  const DeviceId& self = core_.local().id;
+  for (const auto& [id, store] : stores_) {
+    const uint64_t local = store->localSlice().version;
+    if (local > 0) entries.push_back({id, self, local});
+    for (const HeldVersion& h : store->remoteVersions()) entries.push_back({id, h.device, h.version});
+  }
+  return entries;
+}
+
+void StoreSyncAdapter::sendDigests(const DeviceId& peer, const std::vector<Digest>& digests) {
+  for (const Digest& d : digests)
+    if (send(peer, d).isOk()) ++stats_.digests_sent;
+}
+
+void StoreSyncAdapter::sendRequest(const DeviceId& peer, std::vector<std::string> store_ids) {
+  if (store_ids.empty()) {
+    if (send(peer, SliceRequest{}).isOk()) ++stats_.requests_sent;
+    return;
+  }
+  for (size_t i = 0; i < store_ids.size(); i += kMaxSyncEntries) {
+    SliceRequest r;
+    const size_t end = std::min(store_ids.size(), i + kMaxSyncEntries);
+    r.store_ids.assign(store_ids.begin() + static_cast<ptrdiff_t>(i),
+                       store_ids.begin() + static_cast<ptrdiff_t>(end));
+    if (send(peer, r).isOk()) ++stats_.requests_sent;
+  }
+}
+
+Status StoreSyncAdapter::send(const DeviceId& peer, const SyncMessage& message) {
+  if (stopped_) return Status(Code::kClosed, "store sync adapter stopped");
+  Status st = core_.bus().sendReserved(peer, kSyncNamespace, encodeSyncMessage(message));
+  if (!st.isOk()) {
+    ++stats_.send_errors;
+    MS_LOG(kDebug, "sync") << "send to " << peer.shortString() << ": " << st.toString();
+  }
+  return st;
+}
+
+}  // namespace meshslice

@@ -1,0 +1,145 @@
+// StoreSyncAdapter: replicates the slices of every registered store across the mesh, over the
+// bus namespace "ms.sync" (store/sync_message.h). Each device sends only its own slices, and
+// only a slice whose device is the authenticated sender is accepted. Rules (docs/STORES.md):
+//
+// - New link (first join and every re-link): each side sends a Digest of what it holds, a
+//   SliceRequest for all stores and its local slices. A SliceRequest is answered with the
+//   local slices asked for.
+// - Local changes are flushed once per loop turn, newest state only. A peer whose queue holds
+//   more than max_pending_bytes_per_peer is "owed": it gets the newest state once its queue
+//   drains (onPeerDrained, a recheck timer, or the next anti-entropy round), so a peer that
+//   stops reading costs bounded memory and does not hold up the others.
+// - Anti-entropy every anti_entropy_interval (jittered): a Digest of (store, device, version)
+//   to each peer. The receiver pushes its own newer slices, pulls the sender's newer ones and
+//   repairs its own version if the sender holds our slice at a version we must exceed.
+// - PeerLeft: the device's slices leave every store with the reason. stop(): every store's
+//   remote slices are cleared and nothing is sent any more.
+//
+// Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
+// be written from any thread: their change signal is posted to the loop. `env` and `core`
+// must outlive the adapter; a store must stay alive until it is removed or the adapter is
+// destroyed.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "mesh/mesh_core.h"
+#include "store/sync_message.h"
+#include "store/syncable_store.h"
+
+namespace meshslice {
+
+struct AdapterOptions {
+  // Period of digests to each peer; each round is jittered by +-25%.
+  Micros anti_entropy_interval = 5 * kSeconds;
+  // Above this many bytes queued towards a peer, it only gets the newest state later.
+  size_t max_pending_bytes_per_peer = 256 * 1024;
+  // How often an owed peer's queue is checked. The link's own drained signal only fires after
+  // a send was refused, which this threshold normally prevents, so this check is what notices
+  // a slow peer catching up.
+  Micros owed_recheck_interval = 100 * kMillis;
+};
+
+struct SyncStats {
+  uint64_t slices_sent = 0;
+  uint64_t slices_applied = 0;
+  uint64_t slices_stale = 0;          // equal or older versions ignored
+  uint64_t slices_rejected = 0;       // data the store refused (does not decode)
+  uint64_t slices_spoofed = 0;        // slice.device_id != authenticated sender: dropped
+  uint64_t slices_unknown_store = 0;  // for a store not registered here
+  uint64_t requests_sent = 0, requests_received = 0;
+  uint64_t digests_sent = 0, digests_received = 0;
+  uint64_t repairs = 0;               // local versions raised above a peer's record
+  uint64_t malformed = 0;             // undecodable sync messages
+  uint64_t from_unlinked = 0;         // messages from a peer not (or no longer) linked
+  uint64_t deferrals = 0;             // times a peer became owed
+  uint64_t send_errors = 0;
+};
+
+// Splits digest entries into messages of at most `max_entries` (kMaxSyncEntries on the wire).
+std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries = kMaxSyncEntries);
+
+class StoreSyncAdapter final : public PeerObserver {
+ public:
+  // Registers with `core` as an observer and on the bus; peers already linked get the join
+  // exchange at once.
+  StoreSyncAdapter(Env& env, MeshCore& core, AdapterOptions options = {});
+  // stop()s if still running.
+  ~StoreSyncAdapter();
+  StoreSyncAdapter(const StoreSyncAdapter&) = delete;
+  StoreSyncAdapter& operator=(const StoreSyncAdapter&) = delete;
+
+  // Starts syncing `store` (requesting it from linked peers). kInvalidArgument for a bad store
+  // ID, kAlreadyExists for a second store with its ID, kClosed after stop().
+  Status addStore(ISyncableStore& store);
+  // Stops syncing a store and clears its remote slices. kNotFound if not registered.
+  Status removeStore(const std::string& store_id);
+  // Clears every store's remote slices and detaches from stores, bus and core. Idempotent.
+  void stop();
+
+  const SyncStats& stats() const { return stats_; }
+  bool isOwed(const DeviceId& peer) const;
+
+  // PeerObserver (called by the core).
+  void onPeerLeft(const PeerLeft& event) override;
+  void onPeerLinked(const DeviceId& peer) override;
+  void onPeerDrained(const DeviceId& peer) override;
+
+ private:
+  struct PeerState {
+    // Until the peer's all-stores SliceRequest arrives, its digests predate our slices on
+    // this link: an equal version of our own slice there is a leftover of an earlier run.
+    bool join_phase = true;
+    bool owed = false;
+    std::map<std::string, bool> dirty;     // store -> force (resend even if sent already)
+    std::map<std::string, uint64_t> sent;  // store -> local version sent on this link
+  };
+  // Local changes reported from any thread.
+  struct ChangeQueue {
+    std::mutex mutex;
+    std::set<std::string> stores;
+    bool posted = false;
+  };
+
+  void joinExchange(const DeviceId& peer, bool join_phase);
+  void onSyncMessage(const DeviceId& from, ByteView payload);
+  void handleUpdate(const DeviceId& from, const SliceUpdate& update);
+  void handleRequest(PeerState& peer, const SliceRequest& request);
+  void handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest);
+  void onLocalChanges();
+  void markDirty(PeerState& peer, const std::string& store_id, bool force);
+  void scheduleFlush();
+  void flushAll();
+  void flushPeer(const DeviceId& id, PeerState& peer);
+  void markOwed(PeerState& peer);
+  void onOwedRecheck();
+  void onAntiEntropy();
+  void armAntiEntropy();
+  std::vector<DigestEntry> digestEntries() const;
+  void sendDigests(const DeviceId& peer, const std::vector<Digest>& digests);
+  void sendRequest(const DeviceId& peer, std::vector<std::string> store_ids);
+  Status send(const DeviceId& peer, const SyncMessage& message);
+  ISyncableStore* findStore(const std::string& id) const;
+
+  Env& env_;
+  MeshCore& core_;
+  AdapterOptions options_;
+  std::map<std::string, ISyncableStore*> stores_;
+  std::map<DeviceId, PeerState> peers_;
+  Subscription subscription_;
+  std::unique_ptr<Timer> anti_entropy_timer_;
+  std::unique_ptr<Timer> owed_timer_;
+  std::shared_ptr<ChangeQueue> changes_ = std::make_shared<ChangeQueue>();
+  bool flush_posted_ = false;
+  bool stopped_ = false;
+  SyncStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace meshslice

@@ -1,0 +1,357 @@
+// SyncedStore<T>: a ready ISyncableStore for any msgpack-serialisable T (MSGPACK_DEFINE or a
+// msgpack-cxx adaptor). Each device writes its own value with set(); the values of the other
+// devices arrive through StoreSyncAdapter and are read with get()/all() or watched with
+// listen(). RawStore is the same store over raw bytes (no msgpack), for the daemon's JSON.
+//
+//   auto store = SyncedStore<Position>::open("positions", node_id, {persistence});
+//   adapter.addStore(**store);
+//   store->set(Position{1, 2});
+//   auto handle = store->listen([](const auto& e) { ... });
+//
+// Thread-safe: every method may be called from any thread. Events: LocalChanged fires on the
+// thread that called set(); PeerUpdated and PeerRemoved on the adapter's loop thread. Events
+// are delivered outside the store's lock, so listeners may read the store (and even set());
+// events of concurrent set() calls can arrive in either order (compare versions).
+//
+// The store must outlive its registration with an adapter (removeStore() or the adapter's
+// destruction first).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "base/log.h"
+#include "mesh/protocol_constants.h"
+#include "store/listener_set.h"
+#include "store/slice_persistence.h"
+#include "store/slice_table.h"
+#include "store/syncable_store.h"
+
+namespace meshslice {
+
+struct StoreOptions {
+  // Where the local slice is kept between runs; none: versions restart from the wall clock.
+  std::shared_ptr<SlicePersistence> persistence;
+  // Wall clock in ms since the Unix epoch (updated_at, version seeds). Default: the system's.
+  std::function<int64_t()> wall_clock;
+};
+
+struct StoreStats {
+  uint64_t local_writes = 0;
+  uint64_t applied = 0;
+  uint64_t stale = 0;     // equal or older versions ignored
+  uint64_t rejected = 0;  // remote data that did not decode as the store's type
+  uint64_t removed = 0;
+  uint64_t repairs = 0;   // raiseLocalVersionAbove() calls that changed something
+};
+
+// Limits for decoding remote slice data as a user type. The data is at most kMaxSliceData
+// bytes; these bound the decoder's allocations for hostile input.
+inline constexpr size_t kSliceDataMaxDepth = 16;
+inline constexpr size_t kSliceDataMaxContainer = 65536;
+
+namespace detail {
+// Bounded msgpack decoding of slice data: exactly one object, no trailing bytes. Never throws.
+Result<msgpack::object_handle> unpackSliceData(ByteView data);
+int64_t systemWallMillis();
+}  // namespace detail
+
+template <typename T>
+struct MsgpackCodec {
+  static Result<Bytes> encode(const T& value) {
+    try {
+      msgpack::sbuffer buffer;
+      msgpack::pack(buffer, value);
+      return Bytes(reinterpret_cast<const uint8_t*>(buffer.data()),
+                   reinterpret_cast<const uint8_t*>(buffer.data()) + buffer.size());
+    } catch (const std::exception& e) {
+      return Status(Code::kInvalidArgument, std::string("msgpack encode: ") + e.what());
+    }
+  }
+  static Result<T> decode(ByteView data) {
+    auto handle = detail::unpackSliceData(data);
+    if (!handle) return handle.status();
+    try {
+      T value{};
+      handle->get().convert(value);
+      return value;
+    } catch (const std::exception& e) {
+      return malformed(std::string("msgpack: not a value of the store's type: ") + e.what());
+    }
+  }
+};
+
+// Bytes in, bytes out.
+struct RawCodec {
+  static Result<Bytes> encode(const Bytes& value) { return value; }
+  static Result<Bytes> decode(ByteView data) { return Bytes(data.begin(), data.end()); }
+};
+
+template <typename T, typename Codec = MsgpackCodec<T>>
+class SyncedStore : public ISyncableStore {
+ public:
+  struct LocalChanged {
+    T value;
+    uint64_t version = 0;
+  };
+  struct PeerUpdated {
+    DeviceId device;
+    T value;
+    uint64_t version = 0;
+  };
+  struct PeerRemoved {
+    DeviceId device;
+    LeaveReason reason;
+  };
+  using Event = std::variant<LocalChanged, PeerUpdated, PeerRemoved>;
+  using Listener = std::function<void(const Event&)>;
+
+  // A store without persistence (options.persistence must be empty: use open() to load one).
+  // `store_id` must pass validateStoreId() (asserted).
+  SyncedStore(std::string store_id, DeviceId local_device, StoreOptions options = {})
+      : SyncedStore(Restore{}, std::move(store_id), local_device, std::move(options)) {
+    assert(!persistence_ && "a store with persistence must be made with open()");
+  }
+
+  // Validates the store ID and restores the persisted local slice, if any. Refuses (error,
+  // no store) when the saved slice is corrupt, another device's, or not a valid T: the
+  // saved state is never silently dropped.
+  static Result<std::unique_ptr<SyncedStore>> open(std::string store_id, DeviceId local_device,
+                                                   StoreOptions options = {}) {
+    MS_RETURN_IF_ERROR(validateStoreId(store_id));
+    std::unique_ptr<SyncedStore> store(
+        new SyncedStore(Restore{}, std::move(store_id), local_device, std::move(options)));
+    MS_RETURN_IF_ERROR(store->restore());
+    return store;
+  }
+
+  ~SyncedStore() override = default;
+  SyncedStore(const SyncedStore&) = delete;
+  SyncedStore& operator=(const SyncedStore&) = delete;
+
+  // Replaces this device's value: encodes it (kTooLarge past kMaxSliceData), stamps the next
+  // version, persists it (an error leaves the store unchanged), then tells the adapter and
+  // fires LocalChanged. Blocks for the persistence write.
+  Status set(const T& value) {
+    auto data = Codec::encode(value);
+    if (!data) return data.status();
+    if (data->size() > kMaxSliceData) {
+      return tooLarge("store " + store_id_ + ": value encodes to " + std::to_string(data->size()) +
+                      " bytes, over the " + std::to_string(kMaxSliceData) + " byte slice limit");
+    }
+    uint64_t version = 0;
+    {
+      std::lock_guard lock(mutex_);
+      DeviceSlice next = table_.nextLocal(std::move(data).value(), wall_clock_());
+      if (persistence_) MS_RETURN_IF_ERROR(persistence_->save(next));
+      version = next.version;
+      table_.commitLocal(std::move(next));
+      local_value_ = value;
+      ++stats_.local_writes;
+    }
+    notifyLocalChange();
+    listeners_.emit(Event{LocalChanged{value, version}});
+    return Status::ok();
+  }
+
+  // This device's value; T{} if nothing was written yet.
+  T local() const {
+    std::lock_guard lock(mutex_);
+    return local_value_;
+  }
+  // Any device's value, the local one included once written; nullopt if none is held.
+  std::optional<T> get(const DeviceId& device) const {
+    std::lock_guard lock(mutex_);
+    if (device == table_.localDevice()) {
+      return table_.local().version ? std::optional<T>(local_value_) : std::nullopt;
+    }
+    auto it = remote_values_.find(device);
+    return it == remote_values_.end() ? std::nullopt : std::optional<T>(it->second);
+  }
+  // Every held value by device, the local one included once written.
+  std::map<DeviceId, T> all() const {
+    std::lock_guard lock(mutex_);
+    std::map<DeviceId, T> out = remote_values_;
+    if (table_.local().version) out.emplace(table_.localDevice(), local_value_);
+    return out;
+  }
+  std::vector<DeviceSlice> remoteSlices() const {
+    std::lock_guard lock(mutex_);
+    std::vector<DeviceSlice> out;
+    for (const auto& [id, slice] : table_.remotes()) out.push_back(slice);
+    return out;
+  }
+  // Registers a listener until the handle is destroyed (see listener_set.h).
+  ListenerHandle listen(Listener listener) { return listeners_.add(std::move(listener)); }
+  StoreStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+  const DeviceId& localDevice() const { return table_.localDevice(); }
+
+  // ISyncableStore.
+  const std::string& storeId() const override { return store_id_; }
+  DeviceSlice localSlice() const override {
+    std::lock_guard lock(mutex_);
+    return table_.local();
+  }
+  ApplyResult applyRemoteSlice(const DeviceSlice& slice) override;
+  void removeRemoteSlice(const DeviceId& device, LeaveReason reason) override;
+  void clearRemoteSlices() override;
+  std::vector<HeldVersion> remoteVersions() const override {
+    std::lock_guard lock(mutex_);
+    return table_.remoteVersions();
+  }
+  void setLocalChangeListener(std::function<void()> listener) override {
+    std::lock_guard lock(change_mutex_);
+    on_local_change_ = std::move(listener);
+  }
+  void raiseLocalVersionAbove(uint64_t version) override;
+
+ private:
+  struct Restore {};
+  SyncedStore(Restore, std::string store_id, DeviceId local_device, StoreOptions options)
+      : store_id_(std::move(store_id)),
+        persistence_(std::move(options.persistence)),
+        wall_clock_(options.wall_clock ? std::move(options.wall_clock) : detail::systemWallMillis),
+        table_(local_device) {
+    assert(validateStoreId(store_id_).isOk());
+  }
+
+  Status restore();
+  void notifyLocalChange() {
+    // Held while calling so that clearing the listener waits for a call in progress.
+    std::lock_guard lock(change_mutex_);
+    if (on_local_change_) on_local_change_();
+  }
+
+  const std::string store_id_;
+  const std::shared_ptr<SlicePersistence> persistence_;
+  const std::function<int64_t()> wall_clock_;
+  mutable std::mutex mutex_;
+  SliceTable table_;
+  T local_value_{};
+  std::map<DeviceId, T> remote_values_;
+  StoreStats stats_;
+  std::mutex change_mutex_;
+  std::function<void()> on_local_change_;
+  ListenerSet<Event> listeners_;
+};
+
+// Bytes in, bytes out (e.g. JSON text): nothing is rejected but oversized data.
+using RawStore = SyncedStore<Bytes, RawCodec>;
+
+// ---- implementation ----
+
+template <typename T, typename Codec>
+Status SyncedStore<T, Codec>::restore() {
+  if (!persistence_) return Status::ok();
+  auto loaded = persistence_->load();
+  if (!loaded) {
+    return Status(loaded.status().code(),
+                  "store " + store_id_ + ": cannot restore the saved slice: " + loaded.status().message());
+  }
+  if (!loaded->has_value()) return Status::ok();
+  DeviceSlice& slice = **loaded;
+  if (slice.device_id != table_.localDevice()) {
+    return invalidArgument("store " + store_id_ + ": the saved slice belongs to device " +
+                           slice.device_id.toString() + ", not to this device");
+  }
+  auto value = Codec::decode(slice.data);
+  if (!value) {
+    return malformed("store " + store_id_ + ": the saved slice does not decode: " +
+                     value.status().message());
+  }
+  std::lock_guard lock(mutex_);
+  local_value_ = std::move(value).value();
+  table_.commitLocal(std::move(slice));
+  return Status::ok();
+}
+
+template <typename T, typename Codec>
+ApplyResult SyncedStore<T, Codec>::applyRemoteSlice(const DeviceSlice& slice) {
+  assert(slice.device_id != table_.localDevice());
+  {
+    std::lock_guard lock(mutex_);
+    if (!table_.isNewer(slice)) {
+      ++stats_.stale;
+      return ApplyResult::kStale;
+    }
+  }
+  // Only the adapter's loop thread changes remote slices, so the check above still holds.
+  auto value = Codec::decode(slice.data);
+  if (!value) {
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.rejected;
+    }
+    MS_LOG(kWarn, "store") << "store " << store_id_ << ": rejected slice v" << slice.version
+                           << " of " << slice.device_id.shortString() << ": "
+                           << value.status().message();
+    return ApplyResult::kRejected;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    table_.putRemote(slice);
+    remote_values_.insert_or_assign(slice.device_id, value.value());
+    ++stats_.applied;
+  }
+  listeners_.emit(Event{PeerUpdated{slice.device_id, std::move(value).value(), slice.version}});
+  return ApplyResult::kApplied;
+}
+
+template <typename T, typename Codec>
+void SyncedStore<T, Codec>::removeRemoteSlice(const DeviceId& device, LeaveReason reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!table_.removeRemote(device)) return;
+    remote_values_.erase(device);
+    ++stats_.removed;
+  }
+  listeners_.emit(Event{PeerRemoved{device, reason}});
+}
+
+template <typename T, typename Codec>
+void SyncedStore<T, Codec>::clearRemoteSlices() {
+  std::vector<DeviceId> removed;
+  {
+    std::lock_guard lock(mutex_);
+    removed = table_.clearRemote();
+    remote_values_.clear();
+    stats_.removed += removed.size();
+  }
+  for (const DeviceId& id : removed) listeners_.emit(Event{PeerRemoved{id, LeaveReason::kStopped}});
+}
+
+template <typename T, typename Codec>
+void SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
+  {
+    std::lock_guard lock(mutex_);
+    if (table_.local().version > version) return;
+    if (table_.local().version == 0 && table_.floor() >= version) return;
+    table_.raiseFloor(version);
+    ++stats_.repairs;
+    if (table_.local().version == 0) return;  // the next set() lands above it
+    DeviceSlice next = table_.restampedLocal(version, wall_clock_());
+    if (persistence_) {
+      Status st = persistence_->save(next);
+      if (!st.isOk()) {
+        // The repair still holds in memory; after a restart peers report the version again.
+        MS_LOG(kWarn, "store") << "store " << store_id_ << ": cannot persist repaired version: "
+                               << st.toString();
+      }
+    }
+    table_.commitLocal(std::move(next));
+  }
+  notifyLocalChange();
+}
+
+}  // namespace meshslice
