@@ -35,12 +35,17 @@ class LogLine {
   std::string_view component_;
   std::ostringstream stream_;
 };
+// Lets MS_LOG be one expression, so it is safe under an unbraced if/else.
+struct Voidify {
+  void operator&(std::ostream&) {}
+};
 }  // namespace detail
 
 }  // namespace meshslice
 
 // MS_LOG(kInfo, "peer") << "joined " << id;  The stream is not evaluated below the level.
-#define MS_LOG(level, component)                                                   \
-  if (::meshslice::LogLevel::level < ::meshslice::logLevel()) {                    \
-  } else                                                                           \
-    ::meshslice::detail::LogLine(::meshslice::LogLevel::level, component).stream()
+#define MS_LOG(level, component)                                         \
+  (::meshslice::LogLevel::level < ::meshslice::logLevel())                \
+      ? (void)0                                                          \
+      : ::meshslice::detail::Voidify() &                                 \
+            ::meshslice::detail::LogLine(::meshslice::LogLevel::level, component).stream()

@@ -268,7 +268,7 @@ void MeshCore::redial(Peer& peer) {
   }
 }
 
-void MeshCore::evict(const DeviceId& id, LeaveReason reason) {
+void MeshCore::evict(DeviceId id, LeaveReason reason) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   PeerSession* s = it->second.session;

@@ -117,7 +117,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionDrained(PeerSession& s) override;
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
   void activate(PeerSession& s);
-  void evict(const DeviceId& id, LeaveReason reason);
+  // By value: the caller's ID often lives in the entry (or timer) that eviction destroys.
+  void evict(DeviceId id, LeaveReason reason);
   void redial(Peer& peer);
   void onTick();
   void destroyLater(PeerSession* s);

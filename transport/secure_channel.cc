@@ -9,13 +9,19 @@ namespace meshslice {
 SecureChannel::SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiator,
                              const KeyPair& local_static, const Key32& psk, ChannelHandler* handler,
                              SecureChannelOptions options)
-    : env_(env), link_(std::move(link)), initiator_(initiator), handler_(handler), options_(options) {
+    : env_(env),
+      link_(std::move(link)),
+      initiator_(initiator),
+      handler_(handler),
+      options_(options),
+      incoming_(options.max_message_size) {
   noise::HandshakeConfig config;
   config.protocol_name = kLinkProtocolName;
   config.initiator = initiator;
   config.prologue = toBytes(kLinkPrologue);
   config.local_static = local_static;
   config.psks = {psk};
+  config.fixed_ephemeral = options_.fixed_ephemeral_for_tests;
   auto hs = noise::HandshakeState::create(config);
   assert(hs.isOk() && "the link protocol name must parse");
   handshake_.emplace(std::move(hs).value());
@@ -23,8 +29,7 @@ SecureChannel::SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiato
 
 SecureChannel::~SecureChannel() {
   *alive_ = false;
-  sodium_memzero(outgoing_.data(), outgoing_.size());
-  sodium_memzero(incoming_.data(), incoming_.size());
+  outgoing_.clear();
 }
 
 void SecureChannel::start() {
@@ -95,56 +100,23 @@ void SecureChannel::handleTransportFrame(ByteView frame) {
     recv_.rekey();
     ++stats_.rekeys;
   }
-  ByteView rest = plain.value();
-  if (rest.empty()) {
-    fail(malformed("empty frame"));
-    return;
-  }
   std::shared_ptr<bool> alive = alive_;
-  while (!rest.empty()) {
-    if (rest.size() < kRecordHeaderSize) return fail(malformed("truncated record header"));
-    uint8_t flags = rest[0];
-    size_t len = getU16(rest.data() + 1);
-    if ((flags & ~kRecordFin) != 0) return fail(malformed("reserved record flags set"));
-    if (rest.size() - kRecordHeaderSize < len) return fail(malformed("record overruns frame"));
-    if (incoming_.size() + len > options_.max_message_size)
-      return fail(tooLarge("message exceeds " + std::to_string(options_.max_message_size) + " bytes"));
-    ByteView body = rest.subspan(kRecordHeaderSize, len);
-    rest = rest.subspan(kRecordHeaderSize + len);
-    if ((flags & kRecordFin) && incoming_.empty()) {
-      ++stats_.messages_received;
-      handler_->onChannelMessage(*this, body);  // zero-copy for whole records
-    } else {
-      incoming_.insert(incoming_.end(), body.begin(), body.end());
-      if (flags & kRecordFin) {
-        Bytes message;
-        message.swap(incoming_);
-        ++stats_.messages_received;
-        handler_->onChannelMessage(*this, message);
-      }
-    }
-    if (!*alive || state_ != State::kReady || closing_) return;
-  }
+  Status st = incoming_.feed(plain.value(), [&](ByteView message) {
+    ++stats_.messages_received;
+    handler_->onChannelMessage(*this, message);
+    return *alive && state_ == State::kReady && !closing_;
+  });
+  sodium_memzero(plain->data(), plain->size());
+  if (!*alive) return;
+  if (!st.isOk()) fail(st);
 }
 
 Status SecureChannel::sendMessage(ByteView message) {
   if (state_ == State::kClosed || closing_) return Status(Code::kClosed, "channel closed");
   if (state_ != State::kReady) return invalidArgument("channel not ready");
   if (message.size() > options_.max_message_size) return tooLarge("message too large");
-  if (outgoing_.size() > options_.max_pending_bytes) return Status(Code::kBusy, "channel queue full");
-  // Split into records; each record fits in one frame with its header.
-  constexpr size_t kMaxRecordBody = kMaxFramePlaintext - kRecordHeaderSize;
-  size_t offset = 0;
-  do {
-    size_t len = std::min(kMaxRecordBody, message.size() - offset);
-    bool fin = offset + len == message.size();
-    uint8_t header[kRecordHeaderSize] = {static_cast<uint8_t>(fin ? kRecordFin : 0)};
-    putU16(header + 1, static_cast<uint16_t>(len));
-    outgoing_.insert(outgoing_.end(), header, header + kRecordHeaderSize);
-    outgoing_.insert(outgoing_.end(), message.begin() + static_cast<ptrdiff_t>(offset),
-                     message.begin() + static_cast<ptrdiff_t>(offset + len));
-    offset += len;
-  } while (offset < message.size());
+  if (outgoing_.pendingBytes() > options_.max_pending_bytes) return Status(Code::kBusy, "channel queue full");
+  outgoing_.append(message);
   ++stats_.messages_sent;
   scheduleFlush();
   return Status::ok();
@@ -162,19 +134,12 @@ void SecureChannel::scheduleFlush() {
 
 void SecureChannel::flush() {
   if (state_ != State::kReady) return;
-  // Cut the record stream into frames at record boundaries; a record never exceeds a frame.
   // Stop when the link has no room: the rest waits for onLinkDrained (the cipher state must
   // only advance for frames the link accepts).
-  size_t offset = 0;
-  while (offset < outgoing_.size()) {
-    size_t end = offset;
-    while (end < outgoing_.size()) {
-      size_t rec = kRecordHeaderSize + getU16(outgoing_.data() + end + 1);
-      if (end + rec - offset > kMaxFramePlaintext) break;
-      end += rec;
-    }
-    if (!link_->hasRoomFor(end - offset + kAeadTagSize)) break;
-    auto cipher = send_.encryptWithAd({}, ByteView(outgoing_).subspan(offset, end - offset));
+  while (!outgoing_.empty()) {
+    ByteView frame = outgoing_.nextFrame();
+    if (!link_->hasRoomFor(frame.size() + kAeadTagSize)) break;
+    auto cipher = send_.encryptWithAd({}, frame);
     if (!cipher) return fail(Status(Code::kInternal, "encrypt: " + cipher.status().message()));
     Status st = link_->sendFrame(cipher.value());
     if (!st.isOk()) return fail(st);
@@ -182,20 +147,18 @@ void SecureChannel::flush() {
       send_.rekey();
       ++stats_.rekeys;
     }
-    offset = end;
+    outgoing_.consume(frame.size());
   }
-  sodium_memzero(outgoing_.data(), offset);
-  outgoing_.erase(outgoing_.begin(), outgoing_.begin() + static_cast<ptrdiff_t>(offset));
 }
 
 void SecureChannel::onLinkDrained() {
   if (state_ != State::kReady) return;
   flush();
-  if (outgoing_.size() <= options_.max_pending_bytes / 2) handler_->onChannelDrained(*this);
+  if (outgoing_.pendingBytes() <= options_.max_pending_bytes / 2) handler_->onChannelDrained(*this);
 }
 
 size_t SecureChannel::pendingBytes() const {
-  return outgoing_.size() + (link_ ? link_->queuedBytes() : 0);
+  return outgoing_.pendingBytes() + (link_ ? link_->queuedBytes() : 0);
 }
 
 void SecureChannel::close(const Status& reason) {

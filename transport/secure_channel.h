@@ -25,6 +25,7 @@
 #include "transport/noise_cipher_state.h"
 #include "transport/noise_crypto.h"
 #include "transport/noise_handshake_state.h"
+#include "transport/record_codec.h"
 
 namespace meshslice {
 
@@ -35,10 +36,6 @@ constexpr char kLinkProtocolName[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
 // framing fails the handshake instead of misparsing frames.
 constexpr char kLinkPrologue[] = "meshslice link v1";
 constexpr size_t kMaxHandshakeFrame = 1024;
-constexpr size_t kAeadTagSize = 16;
-constexpr size_t kMaxFramePlaintext = kMaxFrameBody - kAeadTagSize;
-constexpr size_t kRecordHeaderSize = 3;
-constexpr uint8_t kRecordFin = 0x01;
 
 struct SecureChannelOptions {
   Micros handshake_timeout = 5 * kSeconds;
@@ -47,6 +44,9 @@ struct SecureChannelOptions {
   // Plaintext bytes queued in the channel (beyond the link's own queue) before sendMessage
   // returns kBusy.
   size_t max_pending_bytes = 4 * 1024 * 1024;
+  // Golden-vector tests only: a fixed ephemeral key. Never set it in production: reusing an
+  // ephemeral key destroys forward secrecy.
+  std::optional<noise::KeyPair> fixed_ephemeral_for_tests;
 };
 
 struct ChannelStats {
@@ -121,8 +121,8 @@ class SecureChannel final : private LinkHandler {
   noise::CipherState send_, recv_;
   Key32 remote_static_{};
   std::unique_ptr<Timer> handshake_timer_;
-  Bytes outgoing_;   // plaintext records not yet encrypted
-  Bytes incoming_;   // partial message being reassembled
+  RecordWriter outgoing_;  // plaintext records not yet encrypted
+  RecordReader incoming_;
   bool flush_scheduled_ = false;
   bool closing_ = false;
   ChannelStats stats_;

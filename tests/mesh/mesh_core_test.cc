@@ -122,6 +122,7 @@ TEST(MeshCore, LinkLossWithoutReconnectEvictsAfterTheGracePeriod) {
   ASSERT_TRUE(h.env.advanceUntil([&] { return !h.nodes[0]->events.left.empty(); }, 5 * kSeconds, kMillis));
   EXPECT_GE(h.env.now() - t0, 800 * kMillis);
   EXPECT_EQ(h.nodes[0]->events.left[0].reason, LeaveReason::kLinkLost);
+  EXPECT_EQ(h.nodes[0]->events.left[0].id, h.nodes[1]->id());
 }
 
 TEST(MeshCore, RevokedDeviceIsEvictedAndCannotReconnect) {

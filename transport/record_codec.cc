@@ -1,0 +1,93 @@
+#include "transport/record_codec.h"
+
+#include <sodium.h>
+
+#include <string>
+
+namespace meshslice {
+
+// A chunk shorter than this is not worth a record of its own: start a new frame instead.
+constexpr size_t kMinChunk = 256;
+
+void RecordWriter::append(ByteView message) {
+  size_t offset = 0;
+  do {
+    size_t fill = pending_.size() - frame_start_;
+    size_t room = kMaxFramePlaintext - fill;
+    size_t rest = message.size() - offset;
+    if (room < kRecordHeaderSize + std::min(rest, kMinChunk)) {
+      frame_start_ = pending_.size();  // this frame is full enough; the record starts a new one
+      room = kMaxFramePlaintext;
+    }
+    size_t len = std::min(room - kRecordHeaderSize, rest);
+    bool fin = offset + len == message.size();
+    uint8_t header[kRecordHeaderSize] = {static_cast<uint8_t>(fin ? kRecordFin : 0)};
+    putU16(header + 1, static_cast<uint16_t>(len));
+    pending_.insert(pending_.end(), header, header + kRecordHeaderSize);
+    pending_.insert(pending_.end(), message.begin() + static_cast<ptrdiff_t>(offset),
+                    message.begin() + static_cast<ptrdiff_t>(offset + len));
+    offset += len;
+  } while (offset < message.size());
+}
+
+ByteView RecordWriter::nextFrame() const {
+  size_t end = offset_;
+  while (end < pending_.size()) {
+    size_t rec = kRecordHeaderSize + getU16(pending_.data() + end + 1);
+    if (end + rec - offset_ > kMaxFramePlaintext) break;
+    end += rec;
+  }
+  return ByteView(pending_).subspan(offset_, end - offset_);
+}
+
+void RecordWriter::consume(size_t bytes) {
+  sodium_memzero(pending_.data() + offset_, bytes);
+  offset_ += bytes;
+  // A sent frame is closed: later records start a new one.
+  if (offset_ > frame_start_) frame_start_ = pending_.size();
+  if (offset_ == pending_.size() || offset_ > 256 * 1024) {
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(offset_));
+    frame_start_ -= offset_;
+    offset_ = 0;
+  }
+}
+
+void RecordWriter::clear() {
+  sodium_memzero(pending_.data(), pending_.size());
+  pending_.clear();
+  offset_ = 0;
+  frame_start_ = 0;
+}
+
+RecordReader::~RecordReader() { sodium_memzero(partial_.data(), partial_.size()); }
+
+Status RecordReader::feed(ByteView rest, const std::function<bool(ByteView)>& on_message) {
+  if (rest.empty()) return malformed("empty frame");
+  while (!rest.empty()) {
+    if (rest.size() < kRecordHeaderSize) return malformed("truncated record header");
+    uint8_t flags = rest[0];
+    size_t len = getU16(rest.data() + 1);
+    if ((flags & ~kRecordFin) != 0) return malformed("reserved record flags set");
+    if (rest.size() - kRecordHeaderSize < len) return malformed("record overruns frame");
+    if (partial_.size() + len > max_message_size_)
+      return tooLarge("message exceeds " + std::to_string(max_message_size_) + " bytes");
+    ByteView body = rest.subspan(kRecordHeaderSize, len);
+    rest = rest.subspan(kRecordHeaderSize + len);
+    bool go_on = true;
+    if ((flags & kRecordFin) && partial_.empty()) {
+      go_on = on_message(body);  // zero-copy for whole records
+    } else {
+      partial_.insert(partial_.end(), body.begin(), body.end());
+      if (flags & kRecordFin) {
+        Bytes message;
+        message.swap(partial_);
+        go_on = on_message(message);
+        sodium_memzero(message.data(), message.size());
+      }
+    }
+    if (!go_on) return Status::ok();
+  }
+  return Status::ok();
+}
+
+}  // namespace meshslice
