@@ -108,6 +108,9 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     inv.help = std::string(e.what()) + "\n";
     return inv;
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command as a missing subcommand; name the word instead.
+    if (app.get_subcommands().empty() && !app.remaining().empty())
+      return invalidArgument("unknown command '" + app.remaining().front() + "'");
     return invalidArgument(e.what());
   }
   inv.command = commandName(app);

@@ -103,7 +103,7 @@ int status(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostr
   }
   for (const char* key : {"device", "name", "listen", "mesh_tag", "peers", "stores", "state_dir", "mdns",
                           "allow_list", "pid", "uptime_s"})
-    out << std::left << std::setw(11) << (std::string(key) + ":") << text(*r, key) << "\n";
+    out << std::left << std::setw(12) << (std::string(key) + ":") << text(*r, key) << "\n";
   return kExitOk;
 }
 

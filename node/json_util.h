@@ -27,7 +27,6 @@ Result<Json> parseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);
 size_t jsonNestingDepth(std::string_view text, size_t limit);
 // Compact single-line form; invalid UTF-8 in strings becomes U+FFFD rather than throwing.
 std::string dumpJson(const Json& value);
-bool isValidUtf8(std::string_view text);
 
 // Payloads and slice data are bytes. In JSON they are {"data": <text>} when they are valid
 // UTF-8 and {"data_base64": <standard base64>} otherwise.
