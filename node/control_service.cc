@@ -138,6 +138,7 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"mdns", info_.mdns},
               {"interfaces", info_.interfaces},
               {"allow_list", allow_list_on_},
+              {"watchers", watcherCount()},
               {"protocol_version", kProtocolVersion},
               {"pid", static_cast<int64_t>(::getpid())},
               {"started_at", info_.started_at_ms},

@@ -16,6 +16,7 @@
 #include "node/exit_codes.h"
 #include "node/state_dir.h"
 #include "node/store_hub.h"
+#include "store/file_persistence.h"
 
 namespace meshslice {
 namespace {
@@ -46,14 +47,15 @@ int exitCodeFor(const Status& st) {
   }
 }
 
-// Store IDs with a persisted slice in <state-dir>/stores.
+// Store IDs with a persisted slice in <state-dir>/stores (other files are not ours: skipped).
 std::vector<std::string> persistedStores(const std::string& dir) {
   std::vector<std::string> ids;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     if (name.size() <= kSliceFileSuffix.size() || !name.ends_with(kSliceFileSuffix)) continue;
-    ids.push_back(name.substr(0, name.size() - kSliceFileSuffix.size()));
+    std::string id = name.substr(0, name.size() - kSliceFileSuffix.size());
+    if (validateStoreId(id).isOk()) ids.push_back(std::move(id));
   }
   return ids;
 }
@@ -151,6 +153,13 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   if (!allow) return fail(allow.status());
   auto listen = resolveListenAddress(config_);
   if (!listen) return fail(listen.status());
+  // A corrupt slice file stops the start before the node touches the network.
+  for (const auto& id : persistedStores(storesDir(dir))) {
+    FilePersistence file(storesDir(dir) + "/" + id + std::string(kSliceFileSuffix), id);
+    if (auto loaded = file.load(); !loaded)
+      return fail(Status(loaded.status().code(), "store " + id + ": " + loaded.status().message() +
+                                                     " (move the file away to start the store empty)"));
+  }
 
   MeshNodeOptions options;
   options.mesh.listen_address = *listen;
