@@ -1,6 +1,10 @@
 #include "node/daemon_config.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -118,7 +122,11 @@ Result<ConfigLayer> parseConfigText(std::string_view text, std::string_view orig
 
 Result<ConfigLayer> loadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kNotFound, "cannot read config file " + path);
+  if (!in) {
+    // Only a missing file is "not found": an unreadable one must not be skipped silently.
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Status(Code::kNotFound, "no config file " + path);
+    return ioError("cannot read config file " + path + ": " + std::strerror(errno));
+  }
   std::string text(kMaxConfigFileSize + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) return ioError("cannot read config file " + path);

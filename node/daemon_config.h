@@ -64,7 +64,8 @@ struct DaemonConfig {
 // Parses config file text. `origin` names the file in messages. kInvalidArgument with
 // "<origin> line N: ..." on an unknown key, a bad value or a line without '='.
 Result<ConfigLayer> parseConfigText(std::string_view text, std::string_view origin);
-// Reads and parses a config file (kNotFound if missing, kTooLarge above kMaxConfigFileSize).
+// Reads and parses a config file (kNotFound if missing, kIo if unreadable, kTooLarge above
+// kMaxConfigFileSize).
 Result<ConfigLayer> loadConfigFile(const std::string& path);
 
 // Reads MESHSLICE_STATE_DIR, _NAME, _LISTEN, _INTERFACES, _PEERS, _STORES (lists separated by

@@ -49,6 +49,7 @@ class StoreHub {
   Status open(const std::string& store_id);
   // Replaces the local slice of `store_id` (opening it first) with `json_text`, which must be
   // one valid JSON value. Returns the new version. kInvalidArgument for bad JSON, kTooLarge.
+  // Blocks the loop for the slice file's write and fsync (milliseconds on a local disk).
   Result<uint64_t> set(const std::string& store_id, const std::string& json_text);
   // {"store", "slices": [slice...]} or, with `device`, {"store", "slice": slice}; kNotFound for
   // an unknown store or a device without a slice there.

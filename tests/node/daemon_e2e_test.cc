@@ -139,6 +139,37 @@ TEST(DaemonEndToEnd, PublishedMessagesReachSubscribers) {
   EXPECT_NE(reached.out.find(b->device), std::string::npos);
 }
 
+TEST(DaemonEndToEnd, DaemonsFindEachOtherOverMdnsOnLoopbackOnly) {
+  // --interface lo and a private port: no packet leaves the host. Listening follows the
+  // interface (127.0.0.1) since no --listen is given.
+  ScopedTempDir root;
+  const std::string port = std::to_string(23000 + ::getpid() % 2000);
+  std::vector<std::string> mdns = {"up", "--state-dir", "", "--interface", "lo", "--mdns-port", port};
+  auto start = [&](const std::string& dir) {
+    mdns[2] = dir;
+    auto d = std::make_unique<RunningDaemon>();
+    d->dir = dir;
+    d->err_path = dir + ".err";
+    d->child = std::make_unique<test::Child>(mdns, d->err_path);
+    auto ready = d->child->readUntil([&](const std::string& l) {
+      if (l.rfind("listen: ", 0) == 0) d->listen = l.substr(8);
+      if (l.rfind("invite: ", 0) == 0) d->invite = l.substr(8);
+      return l == "ready";
+    });
+    EXPECT_TRUE(ready) << d->stderrText();
+    return d;
+  };
+  auto a = start(root.file("a"));
+  EXPECT_EQ(a->listen.rfind("127.0.0.1:", 0), 0u) << a->listen;
+  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
+  auto b = start(root.file("b"));
+  EXPECT_TRUE(eventually([&] { return peerCount(a->dir) == 1 && peerCount(b->dir) == 1; }))
+      << a->stderrText() << b->stderrText();
+  for (auto* d : {a.get(), b.get()}) d->child->signal(SIGTERM);
+  EXPECT_EQ(a->child->wait(), 0);
+  EXPECT_EQ(b->child->wait(), 0);
+}
+
 TEST(MeshCommands, IdInviteAndJoinManageTheStateDirectory) {
   ScopedTempDir root;
   std::string dir = root.file("s");
