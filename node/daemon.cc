@@ -129,6 +129,58 @@ void Daemon::waitForStop() {
   cv_.wait(lock, [this] { return stop_requested_; });
 }
 
+// What `up` loads from the state directory before the node starts.
+struct Daemon::State {
+  Identity identity;
+  MeshSecret secret;
+  bool new_mesh = false;
+  std::optional<std::set<DeviceId>> allow;
+  std::string listen;
+};
+
+Result<Daemon::State> Daemon::loadState() {
+  const std::string& dir = config_.state_dir;
+  // Checks first, so that a failed start creates nothing (no identity, no mesh).
+  auto allow = loadAllowList(dir);
+  if (!allow) return allow.status();
+  auto listen = resolveListenAddress(config_);
+  if (!listen) return listen.status();
+  for (const auto& id : persistedStores(storesDir(dir))) {
+    FilePersistence file(storesDir(dir) + "/" + id + std::string(kSliceFileSuffix), id);
+    if (auto loaded = file.load(); !loaded)
+      return Status(loaded.status().code(), "store " + id + ": " + loaded.status().message() +
+                                                " (move the file away to start the store empty)");
+  }
+  auto identity = Identity::loadOrCreate(dir, config_.name.empty() ? defaultDeviceName() : config_.name);
+  if (!identity) return identity.status();
+  if (!config_.name.empty() && config_.name != identity->name())
+    identity = Identity::fromPrivateKey(identity->privateKey(), config_.name);  // not saved
+  bool new_mesh = false;
+  auto secret = MeshSecret::load(dir);
+  if (!secret && secret.status().code() == Code::kNotFound) {
+    secret = MeshSecret::generate();
+    MS_RETURN_IF_ERROR(secret->save(dir));
+    new_mesh = true;
+  }
+  if (!secret) return secret.status();
+  return State{std::move(identity.value()), std::move(secret.value()), new_mesh, std::move(allow.value()),
+               std::move(listen.value())};
+}
+
+MeshNodeOptions Daemon::nodeOptions(const State& state) const {
+  MeshNodeOptions options;
+  options.mesh.listen_address = state.listen;
+  options.mesh.static_peers = config_.peers;
+  if (state.allow) {
+    options.mesh.use_allow_list = true;
+    options.mesh.allow_list = *state.allow;
+  }
+  options.mdns = config_.mdns;
+  options.mdns_options.interfaces = config_.interfaces;
+  options.mdns_options.port = config_.mdns_port;
+  return options;
+}
+
 int Daemon::run(std::ostream& out, std::ostream& err) {
   auto fail = [&](const Status& st) {
     err << "meshslice: " << st.message() << std::endl;
@@ -137,50 +189,19 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   const std::string& dir = config_.state_dir;
   auto lock = DaemonLock::acquire(dir);
   if (!lock) return fail(lock.status());
-  auto identity = Identity::loadOrCreate(dir, config_.name.empty() ? defaultDeviceName() : config_.name);
-  if (!identity) return fail(identity.status());
-  if (!config_.name.empty() && config_.name != identity->name())
-    identity = Identity::fromPrivateKey(identity->privateKey(), config_.name);
-  bool new_mesh = false;
-  auto secret = MeshSecret::load(dir);
-  if (!secret && secret.status().code() == Code::kNotFound) {
-    secret = MeshSecret::generate();
-    if (Status st = secret->save(dir); !st.isOk()) return fail(st);
-    new_mesh = true;
-  }
-  if (!secret) return fail(secret.status());
-  auto allow = loadAllowList(dir);
-  if (!allow) return fail(allow.status());
-  auto listen = resolveListenAddress(config_);
-  if (!listen) return fail(listen.status());
-  // A corrupt slice file stops the start before the node touches the network.
-  for (const auto& id : persistedStores(storesDir(dir))) {
-    FilePersistence file(storesDir(dir) + "/" + id + std::string(kSliceFileSuffix), id);
-    if (auto loaded = file.load(); !loaded)
-      return fail(Status(loaded.status().code(), "store " + id + ": " + loaded.status().message() +
-                                                     " (move the file away to start the store empty)"));
-  }
-
-  MeshNodeOptions options;
-  options.mesh.listen_address = *listen;
-  options.mesh.static_peers = config_.peers;
-  if (allow->has_value()) {
-    options.mesh.use_allow_list = true;
-    options.mesh.allow_list = **allow;
-  }
-  options.mdns = config_.mdns;
-  options.mdns_options.interfaces = config_.interfaces;
-  options.mdns_options.port = config_.mdns_port;
-  const std::string invite = new_mesh ? secret->toInvite() : "";
-  DaemonInfo info{dir, secret->tag(), config_.mdns, config_.interfaces, 0};
-  MeshNode node(std::move(identity.value()), std::move(secret.value()), options);
+  auto state = loadState();
+  if (!state) return fail(state.status());
+  const bool new_mesh = state->new_mesh;
+  const std::string invite = new_mesh ? state->secret.toInvite() : "";
+  DaemonInfo info{dir, state->secret.tag(), config_.mdns, config_.interfaces, 0};
+  MeshNode node(std::move(state->identity), state->secret, nodeOptions(*state));
   if (Status st = node.start(); !st.isOk()) return fail(Status(st.code(), "cannot start the node: " + st.message()));
 
   Runtime runtime;
   info.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   Status started = node.call([&](MeshCore&) {
-    Status st = runtime.start(node, *this, config_, info, *allow);
+    Status st = runtime.start(node, *this, config_, info, state->allow);
     if (!st.isOk()) runtime.stop();
     return st;
   });

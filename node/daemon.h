@@ -21,6 +21,7 @@
 #include <ostream>
 #include <string>
 
+#include "mesh/mesh_node.h"
 #include "node/daemon_config.h"
 
 namespace meshslice {
@@ -38,6 +39,9 @@ class Daemon {
 
  private:
   struct Runtime;  // what lives on the loop thread
+  struct State;    // what is loaded from the state directory
+  Result<State> loadState();
+  MeshNodeOptions nodeOptions(const State& state) const;
   void waitForStop();
 
   DaemonConfig config_;

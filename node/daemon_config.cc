@@ -124,7 +124,7 @@ Result<ConfigLayer> loadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     // Only a missing file is "not found": an unreadable one must not be skipped silently.
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Status(Code::kNotFound, "no config file " + path);
+    if (::access(path.c_str(), F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) return Status(Code::kNotFound, "no config file " + path);
     return ioError("cannot read config file " + path + ": " + std::strerror(errno));
   }
   std::string text(kMaxConfigFileSize + 1, '\0');
