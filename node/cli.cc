@@ -1,0 +1,290 @@
+#include "node/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "mesh/identity.h"
+#include "mesh/mesh_secret.h"
+#include "node/control_client.h"
+#include "node/daemon.h"
+#include "node/exit_codes.h"
+#include "node/state_dir.h"
+
+namespace meshslice {
+namespace {
+
+constexpr int kCallTimeoutMs = 15000;
+
+// Storage CLI11 writes into while parsing; turned into an Invocation afterwards.
+struct RawFlags {
+  std::string state_dir, log_level, name, listen, config;
+  std::vector<std::string> interfaces, peers, stores;
+  std::string pos1, pos2;  // positional arguments of the client and mesh commands
+  bool mdns = true;
+  unsigned mdns_port = 0;
+};
+
+void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
+  auto* up = app.add_subcommand("up", "Run a node in the foreground until SIGINT/SIGTERM or `meshslice down`");
+  up->add_option("--config", f.config, "Config file (default: <state-dir>/meshslice.conf if present)");
+  up->add_option("--name", f.name, "Display name of this device");
+  up->add_option("--listen", f.listen, "TCP listen address HOST:PORT (port 0 picks one)");
+  up->add_option("--interface", f.interfaces, "Limit mDNS (and listening) to this interface; repeatable")
+      ->allow_extra_args(false);
+  up->add_option("--peer", f.peers, "Static peer HOST:PORT; repeatable")->allow_extra_args(false);
+  up->add_option("--store", f.stores, "Open this store at start; repeatable")->allow_extra_args(false);
+  up->add_flag("--mdns,!--no-mdns", f.mdns, "Use mDNS discovery (default on)");
+  up->add_option("--mdns-port", f.mdns_port, "mDNS UDP port (tests)")->group("")->check(CLI::Range(1, 65535));
+
+  app.add_subcommand("id", "Print this device's ID (creating the identity if needed)");
+  auto* mesh = app.add_subcommand("mesh", "Mesh membership: invites, joining, allow-list");
+  mesh->require_subcommand(1);
+  auto* invite = mesh->add_subcommand("invite", "Print the invite other devices join with");
+  invite->add_flag("--grouped", inv.grouped, "Group the invite in blocks of 8 characters");
+  auto* join = mesh->add_subcommand("join", "Join the mesh of an invite (takes effect at the next `up`)");
+  join->add_option("invite", f.pos1, "Invite string (msm1-...)")->required();
+  join->add_flag("--force", inv.force, "Replace the current mesh (its key is kept as mesh.key.old)");
+  mesh->add_subcommand("allow", "Put a device on the allow-list")->add_option("device", f.pos1, "Device ID")->required();
+  mesh->add_subcommand("revoke", "Take a device off the allow-list")->add_option("device", f.pos1, "Device ID")->required();
+
+  app.add_subcommand("status", "Show the running node");
+  app.add_subcommand("peers", "List connected peers");
+  app.add_subcommand("stores", "List stores");
+  auto* get = app.add_subcommand("get", "Print a store's slices (or one device's)");
+  get->add_option("store", f.pos1, "Store ID")->required();
+  get->add_option("device", f.pos2, "Device ID");
+  auto* set = app.add_subcommand("set", "Set this device's slice of a store");
+  set->add_option("store", f.pos1, "Store ID")->required();
+  set->add_option("value", f.pos2, "JSON value, @FILE, or @- for stdin")->required();
+  app.add_subcommand("watch", "Stream peer and slice events");
+  auto* publish = app.add_subcommand("publish", "Publish a message to every connected peer");
+  publish->add_option("ns", f.pos1, "Namespace")->required();
+  publish->add_option("data", f.pos2, "Message text")->required();
+  app.add_subcommand("subscribe", "Print messages published on a namespace")
+      ->add_option("ns", f.pos1, "Namespace")->required();
+  app.add_subcommand("down", "Stop the running daemon and wait until it exited");
+  for (auto* sub : app.get_subcommands({}))
+    if (sub->get_name() != "up" && sub->get_name() != "mesh" && sub->get_name() != "id" && sub->get_name() != "down")
+      sub->add_flag("--json", inv.json, "Machine-readable output (one JSON object a line)");
+  app.get_subcommand("id")->add_flag("--json", inv.json, "Machine-readable output");
+}
+
+std::string commandName(const CLI::App& app) {
+  for (const auto* sub : app.get_subcommands()) {
+    std::string name = sub->get_name();
+    for (const auto* subsub : sub->get_subcommands()) name += " " + subsub->get_name();
+    return name;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
+  Invocation inv;
+  RawFlags f;
+  CLI::App app("meshslice: sync per-device state across a LAN mesh", "meshslice");
+  app.set_version_flag("--version", "meshslice 0.1.0");
+  app.fallthrough(true);  // global options work after the subcommand too
+  app.require_subcommand(1);
+  app.add_option("--state-dir", f.state_dir, "State directory (identity, mesh, stores, control socket)");
+  app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
+  addSubcommands(app, f, inv);
+  std::vector<std::string> args(argv.rbegin(), argv.rend() - (argv.empty() ? 0 : 1));
+  try {
+    app.parse(args);  // CLI11 takes the arguments reversed, without the program name
+  } catch (const CLI::CallForHelp& e) {
+    std::ostringstream out, err;
+    app.exit(e, out, err);
+    inv.help = out.str();
+    return inv;
+  } catch (const CLI::CallForVersion& e) {
+    inv.help = std::string(e.what()) + "\n";
+    return inv;
+  } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command as a missing subcommand; name the word instead.
+    if (app.get_subcommands().empty() && !app.remaining().empty())
+      return invalidArgument("unknown command '" + app.remaining().front() + "'");
+    return invalidArgument(e.what());
+  }
+  inv.command = commandName(app);
+  for (const CLI::App* sub = &app; sub;) {
+    auto subs = sub->get_subcommands();
+    sub = subs.empty() ? nullptr : subs.front();
+    if (!sub) break;
+    for (const CLI::Option* opt : sub->get_options())  // definition order = argument order
+      if (opt->get_positional() && opt->count() > 0) inv.args.push_back(opt->as<std::string>());
+  }
+  auto given = [&](const CLI::App& on, const char* name) { return on.get_option(name)->count() > 0; };
+  if (given(app, "--state-dir")) inv.flags.state_dir = f.state_dir;
+  if (given(app, "--log-level")) {
+    LogLevel level;
+    if (!parseLogLevel(f.log_level, level)) return invalidArgument("--log-level: unknown level '" + f.log_level + "'");
+    inv.flags.log_level = level;
+  }
+  if (inv.command == "up") {
+    const CLI::App& up = *app.get_subcommand("up");
+    if (given(up, "--config")) inv.config_file = f.config;
+    if (given(up, "--name")) inv.flags.name = f.name;
+    if (given(up, "--listen")) inv.flags.listen = f.listen;
+    if (given(up, "--interface")) inv.flags.interfaces = f.interfaces;
+    if (given(up, "--peer")) inv.flags.peers = f.peers;
+    if (given(up, "--store")) inv.flags.stores = f.stores;
+    if (given(up, "--mdns")) inv.flags.mdns = f.mdns;
+    if (given(up, "--mdns-port")) inv.flags.mdns_port = static_cast<uint16_t>(f.mdns_port);
+  }
+  return inv;
+}
+
+Result<std::string> resolveStateDir(const Invocation& inv, const GetEnvFn& getenv) {
+  if (inv.flags.state_dir && !inv.flags.state_dir->empty()) return *inv.flags.state_dir;
+  const char* env = getenv("MESHSLICE_STATE_DIR");
+  if (env && *env) return std::string(env);
+  return defaultStateDir(getenv);
+}
+
+Result<DaemonConfig> resolveDaemonConfig(const Invocation& inv, const GetEnvFn& getenv) {
+  auto env = configFromEnv(getenv);
+  if (!env) return env.status();
+  std::string path = inv.config_file;
+  if (path.empty() && getenv("MESHSLICE_CONFIG") && *getenv("MESHSLICE_CONFIG")) path = getenv("MESHSLICE_CONFIG");
+  const bool implicit = path.empty();
+  if (implicit) {
+    auto dir = resolveStateDir(inv, getenv);
+    if (!dir) return dir.status();
+    path = *dir + "/" + std::string(kConfigFileName);
+  }
+  ConfigLayer file;
+  if (auto loaded = loadConfigFile(path); loaded) {
+    file = std::move(loaded.value());
+    if (implicit && file.state_dir) return invalidArgument("config file " + path + ": state-dir cannot be set in the state directory's own config file");
+  } else if (!(implicit && loaded.status().code() == Code::kNotFound)) {
+    return loaded.status();
+  }
+  DaemonConfig config;
+  applyLayer(config, file);
+  applyLayer(config, *env);
+  applyLayer(config, inv.flags);
+  if (config.state_dir.empty()) {
+    auto dir = defaultStateDir(getenv);
+    if (!dir) return dir.status();
+    config.state_dir = *dir;
+  }
+  MS_RETURN_IF_ERROR(validateConfig(config));
+  return config;
+}
+
+namespace {
+
+int fail(std::ostream& err, const Status& st, int code) {
+  err << "meshslice: " << st.message() << std::endl;
+  return code;
+}
+
+int runId(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
+  auto identity = Identity::loadOrCreate(dir, defaultDeviceName());
+  if (!identity) return fail(err, identity.status(), kExitError);
+  if (inv.json) out << dumpJson(Json{{"device", identity->deviceId().toString()}, {"name", identity->name()}}) << "\n";
+  else out << identity->deviceId().toString() << "\n";
+  return kExitOk;
+}
+
+int runInvite(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
+  bool existed = MeshSecret::load(dir).isOk();
+  auto secret = MeshSecret::loadOrCreate(dir);
+  if (!secret) return fail(err, secret.status(), kExitError);
+  if (!existed) err << "meshslice: created a new mesh in " << dir << "\n";
+  out << secret->toInvite(inv.grouped ? InviteFormat::kGrouped : InviteFormat::kCompact) << "\n";
+  return kExitOk;
+}
+
+int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
+  auto secret = MeshSecret::fromInvite(inv.args.at(0));
+  if (!secret) return fail(err, Status(Code::kInvalidArgument, "bad invite: " + secret.status().message()), kExitUsage);
+  auto current = MeshSecret::load(dir);
+  if (current && *current == *secret) {
+    out << "already in this mesh\n";
+    return kExitOk;
+  }
+  if (!current && current.status().code() != Code::kNotFound && !inv.force) return fail(err, current.status(), kExitError);
+  if (current || current.status().code() != Code::kNotFound) {
+    if (!inv.force)
+      return fail(err, Status(Code::kAlreadyExists, "this device is already in another mesh; `meshslice mesh join --force` replaces it (the old key is kept as mesh.key.old)"), kExitError);
+    std::string key = dir + "/" + std::string(kMeshKeyFileName);
+    if (std::rename(key.c_str(), (key + ".old").c_str()) != 0)
+      return fail(err, ioError("cannot keep the old mesh key as " + key + ".old"), kExitError);
+  }
+  if (Status st = secret->save(dir); !st.isOk()) return fail(err, st, kExitError);
+  out << "joined mesh " << secret->tag() << "\n";
+  if (DaemonLock::isHeld(dir)) err << "meshslice: restart the daemon (meshslice down; meshslice up) to use the new mesh\n";
+  return kExitOk;
+}
+
+int runAllowRevoke(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
+  const bool allow = inv.command == "mesh allow";
+  auto id = DeviceId::parse(inv.args.at(0));
+  if (!id) return fail(err, id.status(), kExitUsage);
+  if (auto client = ControlClient::connect(controlSocketPath(dir)); client) {
+    // The daemon applies it at once (a revoked peer is evicted) and rewrites allow.list.
+    auto r = client->call(allow ? "mesh.allow" : "mesh.revoke", Json{{"device", id->toString()}}, kCallTimeoutMs);
+    if (!r) return fail(err, r.status(), kExitError);
+    out << (allow ? "allowed " : "revoked ") << id->toString() << " (allow-list: " << (*r)["devices"].size() << " devices)\n";
+    return kExitOk;
+  }
+  auto list = loadAllowList(dir);
+  if (!list) return fail(err, list.status(), kExitError);
+  if (!allow && !list->has_value())
+    return fail(err, Status(Code::kNotFound, "the allow-list is off (anyone with the invite may join): add devices with `meshslice mesh allow`, or revoke while the daemon runs (it keeps the devices connected now)"), kExitError);
+  std::set<DeviceId> ids = list->value_or(std::set<DeviceId>());
+  if (allow) ids.insert(*id);
+  else ids.erase(*id);
+  if (Status st = saveAllowList(dir, ids); !st.isOk()) return fail(err, st, kExitError);
+  out << (allow ? "allowed " : "revoked ") << id->toString() << " (allow-list: " << ids.size() << " devices)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, const GetEnvFn& getenv) {
+  if (inv.help) {
+    out << *inv.help;
+    return kExitOk;
+  }
+  if (inv.command == "up") {
+    auto config = resolveDaemonConfig(inv, getenv);
+    if (!config) return fail(err, config.status(), config.status().code() == Code::kInvalidArgument ? kExitUsage : kExitError);
+    setLogLevel(config->log_level);
+    std::signal(SIGPIPE, SIG_IGN);
+    Daemon daemon(*config);
+    return daemon.run(out, err);
+  }
+  LogLevel level = LogLevel::kWarn;
+  if (inv.flags.log_level) level = *inv.flags.log_level;
+  else if (const char* env = getenv("MESHSLICE_LOG_LEVEL"); env && *env) parseLogLevel(env, level);
+  setLogLevel(level);
+  auto dir = resolveStateDir(inv, getenv);
+  if (!dir) return fail(err, dir.status(), kExitUsage);
+  if (inv.command == "id") return runId(inv, *dir, out, err);
+  if (inv.command == "mesh invite") return runInvite(inv, *dir, out, err);
+  if (inv.command == "mesh join") return runJoin(inv, *dir, out, err);
+  if (inv.command == "mesh allow" || inv.command == "mesh revoke") return runAllowRevoke(inv, *dir, out, err);
+  return runClientCommand(inv, *dir, out, err);
+}
+
+int runCli(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  auto inv = parseCommandLine(args);
+  if (!inv) {
+    std::cerr << "meshslice: " << inv.status().message() << " (see meshslice --help)" << std::endl;
+    return kExitUsage;
+  }
+  return runInvocation(*inv, std::cout, std::cerr, [](const char* name) { return std::getenv(name); });
+}
+
+}  // namespace meshslice

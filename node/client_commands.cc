@@ -1,0 +1,226 @@
+// The client subcommands of `meshslice`: each talks to the running daemon over the control
+// socket (node/control_client.h) and prints the answer for people or, with --json, for
+// programs.
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <thread>
+
+#include "mesh/protocol_constants.h"
+#include "node/cli.h"
+#include "node/control_client.h"
+#include "node/exit_codes.h"
+#include "node/state_dir.h"
+
+namespace meshslice {
+namespace {
+
+constexpr int kCallTimeoutMs = 15000;
+constexpr int kDownTimeoutMs = 15000;
+
+int fail(std::ostream& err, const Status& st) {
+  err << "meshslice: " << st.message() << std::endl;
+  switch (st.code()) {
+    case Code::kInvalidArgument:
+    case Code::kMalformed:
+    case Code::kTooLarge: return kExitUsage;
+    default: return kExitError;
+  }
+}
+
+std::string text(const Json& j, const char* key) {
+  if (!j.contains(key)) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : dumpJson(j[key]);
+}
+
+// The value of a slice as shown to people: its JSON, or the raw data.
+std::string valueText(const Json& slice) {
+  if (slice.contains("value")) return dumpJson(slice["value"]);
+  if (slice.contains("data")) return dumpJson(slice["data"]);
+  return "base64:" + text(slice, "data_base64");
+}
+
+// The value of `set`: literal JSON, @FILE or @- (stdin), read with the size limit.
+Result<std::string> readValueArg(const std::string& arg) {
+  if (arg.empty() || arg[0] != '@') return arg;
+  std::string path = arg.substr(1);
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return ioError("cannot read " + path);
+    in = &file;
+  }
+  std::string data(kMaxSliceData + 1, '\0');
+  in->read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<size_t>(in->gcount()));
+  return data;
+}
+
+void printTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << "\n";
+  }
+}
+
+void printEvent(std::ostream& out, const Json& e) {
+  std::string type = text(e, "type");
+  if (type == "peer_joined" || type == "peer_updated")
+    out << (type == "peer_joined" ? "peer joined  " : "peer updated ") << text(e, "device") << "  "
+        << text(e, "name") << "  " << text(e, "address");
+  else if (type == "peer_left")
+    out << "peer left    " << text(e, "device") << "  (" << text(e, "reason") << ")";
+  else if (type == "slice_updated")
+    out << "slice        " << text(e, "store") << "  " << text(e, "device") << "  v" << text(e, "version") << "  "
+        << valueText(e);
+  else if (type == "slice_removed")
+    out << "slice gone   " << text(e, "store") << "  " << text(e, "device") << "  (" << text(e, "reason") << ")";
+  else
+    out << dumpJson(e);
+  out << std::endl;  // flush: watchers are often pipes
+}
+
+int status(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("status", Json::object(), kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) {
+    out << dumpJson(*r) << "\n";
+    return kExitOk;
+  }
+  for (const char* key : {"device", "name", "listen", "mesh_tag", "peers", "stores", "state_dir", "mdns",
+                          "allow_list", "pid", "uptime_s"})
+    out << std::left << std::setw(12) << (std::string(key) + ":") << text(*r, key) << "\n";
+  return kExitOk;
+}
+
+int listing(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  const bool peers = inv.command == "peers";
+  auto r = c.call(inv.command, Json::object(), kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  const Json& items = (*r)[peers ? "peers" : "stores"];
+  if (inv.json) {
+    out << dumpJson(items) << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back(peers ? std::vector<std::string>{"DEVICE", "NAME", "ADDRESS"}
+                       : std::vector<std::string>{"STORE", "LOCAL-VERSION", "DEVICES"});
+  for (const auto& i : items)
+    rows.push_back(peers ? std::vector<std::string>{text(i, "device"), text(i, "name"), text(i, "address")}
+                         : std::vector<std::string>{text(i, "store"), text(i, "local_version"), text(i, "devices")});
+  printTable(out, rows);
+  return kExitOk;
+}
+
+int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  Json params{{"store", inv.args.at(0)}};
+  if (inv.args.size() > 1) params["device"] = inv.args[1];
+  auto r = c.call("get", params, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) {
+    out << dumpJson(*r) << "\n";
+  } else if (r->contains("slice")) {
+    out << valueText((*r)["slice"]) << "\n";
+  } else {
+    Json by_device = Json::object();
+    for (const auto& s : (*r)["slices"]) {
+      if (s.contains("value")) by_device[text(s, "device")] = s["value"];
+      else by_device[text(s, "device")] = s;
+    }
+    out << dumpJson(by_device) << "\n";
+  }
+  return kExitOk;
+}
+
+int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto value_text = readValueArg(inv.args.at(1));
+  if (!value_text) return fail(err, value_text.status());
+  if (value_text->size() > kMaxSliceData)
+    return fail(err, tooLarge("value is larger than the " + std::to_string(kMaxSliceData) + " byte slice limit"));
+  auto value = parseJson(*value_text);
+  if (!value) return fail(err, malformed("malformed JSON value: " + value.status().message()));
+  auto r = c.call("set", Json{{"store", inv.args[0]}, {"value", std::move(value.value())}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) out << dumpJson(*r) << "\n";
+  return kExitOk;
+}
+
+int publish(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("publish", Json{{"ns", inv.args.at(0)}, {"data", inv.args.at(1)}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) out << dumpJson(*r) << "\n";
+  else out << "reached " << (*r)["reached"].size() << " peer(s)\n";
+  return kExitOk;
+}
+
+// watch and subscribe: print notifications until the daemon goes away.
+int stream(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  const bool watch = inv.command == "watch";
+  auto r = watch ? c.call("watch", Json::object(), kCallTimeoutMs)
+                 : c.call("subscribe", Json{{"ns", inv.args.at(0)}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  for (;;) {
+    auto m = c.next(-1);
+    if (!m) {
+      if (m.status().code() == Code::kClosed) {
+        err << "meshslice: the daemon stopped" << std::endl;
+        return kExitOk;
+      }
+      return fail(err, m.status());
+    }
+    const Json& params = (*m)["params"];
+    if (inv.json) out << dumpJson(params) << std::endl;
+    else if (watch) printEvent(out, params);
+    else out << (params.contains("data") ? text(params, "data") : "base64:" + text(params, "data_base64")) << std::endl;
+  }
+}
+
+int down(ControlClient& c, const std::string& dir, std::ostream& err) {
+  auto r = c.call("down", Json::object(), kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  // Done when the daemon released its lock: goodbyes sent, every handle closed.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDownTimeoutMs);
+  while (DaemonLock::isHeld(dir)) {
+    if (std::chrono::steady_clock::now() > deadline) return fail(err, Status(Code::kTimeout, "the daemon did not exit in time"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a lock: no event to wait on
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int runClientCommand(const Invocation& inv, const std::string& state_dir, std::ostream& out, std::ostream& err) {
+  auto client = ControlClient::connect(controlSocketPath(state_dir));
+  if (!client) {
+    if (client.status().code() == Code::kNotFound) {
+      err << "meshslice: no meshslice daemon is running on " << state_dir << " (start one with `meshslice up`)" << std::endl;
+      return kExitNoDaemon;
+    }
+    return fail(err, client.status());
+  }
+  ControlClient& c = *client;
+  if (inv.command == "status") return status(c, inv, out, err);
+  if (inv.command == "peers" || inv.command == "stores") return listing(c, inv, out, err);
+  if (inv.command == "get") return get(c, inv, out, err);
+  if (inv.command == "set") return set(c, inv, out, err);
+  if (inv.command == "publish") return publish(c, inv, out, err);
+  if (inv.command == "watch" || inv.command == "subscribe") return stream(c, inv, out, err);
+  if (inv.command == "down") return down(c, state_dir, err);
+  return fail(err, invalidArgument("unknown command '" + inv.command + "'"));
+}
+
+}  // namespace meshslice

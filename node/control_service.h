@@ -1,0 +1,94 @@
+// ControlService: the daemon's JSON-RPC methods (docs/CONTROL.md) on top of the node's
+// MeshCore and StoreHub. It also turns peer events and slice events into `event`
+// notifications for clients that called `watch`, and bus messages into `message`
+// notifications for clients that called `subscribe`.
+//
+// Threading and lifetime: loop thread only. `core` and `stores` must outlive the service;
+// remove it from the core's observers (and stop the ControlServer) before destroying it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mesh/mesh_core.h"
+#include "node/control_server.h"
+#include "node/store_hub.h"
+
+namespace meshslice {
+
+// Facts about the daemon process that `status` reports.
+struct DaemonInfo {
+  std::string state_dir;
+  std::string mesh_tag;
+  bool mdns = false;
+  std::vector<std::string> interfaces;
+  int64_t started_at_ms = 0;  // wall clock
+};
+
+inline constexpr size_t kMaxSubscriptionsPerClient = 64;
+
+class ControlService final : public ControlHandler, public PeerObserver {
+ public:
+  // `request_stop` is called (loop thread) after the reply to `down` was written.
+  ControlService(MeshCore& core, StoreHub& stores, DaemonInfo info, std::function<void()> request_stop);
+
+  // The allow-list the node started with (std::nullopt: off); mesh.allow/revoke keep
+  // <state_dir>/allow.list in step with the core's list.
+  void setAllowList(std::optional<std::set<DeviceId>> list);
+
+  void onMessage(ControlConnection& conn, const Json& message) override;
+  void onClosed(ControlConnection& conn) override;
+
+  void onPeerJoined(const PeerJoined& e) override;
+  void onPeerUpdated(const PeerUpdated& e) override;
+  void onPeerLeft(const PeerLeft& e) override;
+
+  // Sends an `event` notification to every watching client.
+  void broadcast(const Json& event);
+  size_t watcherCount() const;
+
+ private:
+  struct Client {
+    ControlConnection* conn = nullptr;
+    bool watching = false;
+    std::map<std::string, Subscription> subscriptions;
+  };
+  using Method = Result<Json> (ControlService::*)(Client&, const Json& params);
+
+  // The response to one request object, or null for a notification.
+  Json handleOne(Client& client, const Json& request);
+  Result<Json> status(Client&, const Json&);
+  Result<Json> peers(Client&, const Json&);
+  Result<Json> storesList(Client&, const Json&);
+  Result<Json> get(Client&, const Json& params);
+  Result<Json> set(Client&, const Json& params);
+  Result<Json> publish(Client&, const Json& params);
+  Result<Json> subscribe(Client&, const Json& params);
+  Result<Json> unsubscribe(Client&, const Json& params);
+  Result<Json> watch(Client&, const Json&);
+  Result<Json> down(Client&, const Json&);
+  Result<Json> allow(Client&, const Json& params);
+  Result<Json> revoke(Client&, const Json& params);
+  Result<Json> allowList(Client&, const Json&);
+  Result<Json> saveAllowList();
+
+  MeshCore& core_;
+  StoreHub& stores_;
+  DaemonInfo info_;
+  std::function<void()> request_stop_;
+  bool stop_after_reply_ = false;
+  uint64_t in_message_ = 0;  // the client whose message is being handled (ids start at 1)
+  std::map<uint64_t, Client> clients_;
+  std::set<DeviceId> allowed_;  // mirrors the core's list once it is on
+  bool allow_list_on_ = false;
+  static const std::map<std::string, Method, std::less<>> kMethods;
+};
+
+// "peer_joined"-style event objects; exposed for StoreHub and tests.
+Json peerInfoJson(const PeerInfo& peer);
+
+}  // namespace meshslice

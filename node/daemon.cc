@@ -1,0 +1,259 @@
+#include "node/daemon.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <filesystem>
+
+#include "base/log.h"
+#include "mesh/mesh_node.h"
+#include "node/control_server.h"
+#include "node/control_service.h"
+#include "node/exit_codes.h"
+#include "node/state_dir.h"
+#include "node/store_hub.h"
+#include "store/file_persistence.h"
+
+namespace meshslice {
+namespace {
+
+// systemd's readiness protocol (sd_notify(3)) without libsystemd: one datagram to
+// $NOTIFY_SOCKET. A no-op when not started by systemd with Type=notify.
+void notifySystemd(const char* state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || (path[0] != '/' && path[0] != '@')) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  ::sendto(fd, state, std::strlen(state), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+  ::close(fd);
+}
+
+int exitCodeFor(const Status& st) {
+  switch (st.code()) {
+    case Code::kAlreadyExists: return kExitAlreadyRunning;
+    case Code::kInvalidArgument: return kExitUsage;
+    default: return kExitError;
+  }
+}
+
+// Store IDs with a persisted slice in <state-dir>/stores (other files are not ours: skipped).
+std::vector<std::string> persistedStores(const std::string& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() <= kSliceFileSuffix.size() || !name.ends_with(kSliceFileSuffix)) continue;
+    std::string id = name.substr(0, name.size() - kSliceFileSuffix.size());
+    if (validateStoreId(id).isOk()) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+}  // namespace
+
+// Everything that lives on the node's loop thread; created and destroyed there.
+struct Daemon::Runtime {
+  std::unique_ptr<StoreHub> stores;
+  std::unique_ptr<ControlService> service;
+  std::unique_ptr<ControlServer> server;
+  UvHandle<uv_signal_t> sigint, sigterm;
+  MeshCore* core = nullptr;
+
+  Status start(MeshNode& node, Daemon& daemon, const DaemonConfig& config, DaemonInfo info,
+               std::optional<std::set<DeviceId>> allow) {
+    core = &node.core();
+    stores = std::make_unique<StoreHub>(node.env(), *core, storesDir(config.state_dir), [this](const Json& e) {
+      if (service) service->broadcast(e);
+    });
+    service = std::make_unique<ControlService>(*core, *stores, std::move(info), [&daemon] { daemon.requestStop(); });
+    service->setAllowList(std::move(allow));
+    core->addObserver(service.get());
+    std::vector<std::string> ids = persistedStores(storesDir(config.state_dir));
+    ids.insert(ids.end(), config.stores.begin(), config.stores.end());
+    for (const auto& id : ids) MS_RETURN_IF_ERROR(stores->open(id));
+    server = std::make_unique<ControlServer>(node.env(), node.loop().uv(), *service);
+    MS_RETURN_IF_ERROR(server->listen(controlSocketPath(config.state_dir)));
+    MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigint, SIGINT));
+    return watchSignal(node, daemon, sigterm, SIGTERM);
+  }
+
+  static Status watchSignal(MeshNode& node, Daemon& daemon, UvHandle<uv_signal_t>& handle, int signum) {
+    int rc = uv_signal_init(node.loop().uv(), handle.get());
+    if (rc == 0) {
+      handle.markInitialized(&daemon);
+      rc = uv_signal_start(handle.get(), [](uv_signal_t* h, int sig) {
+        MS_LOG(kInfo, "daemon") << "got " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping";
+        if (auto* d = ownerOf<Daemon>(h)) d->requestStop();
+      }, signum);
+    }
+    return rc == 0 ? Status::ok() : ioError(std::string("signal handler: ") + uv_strerror(rc));
+  }
+
+  // Loop thread; leaves no handle of ours open.
+  void stop() {
+    sigint.close();
+    sigterm.close();
+    if (server) server->stop();
+    if (core && service) core->removeObserver(service.get());
+    if (stores) stores->stop();
+    server.reset();
+    service.reset();
+    stores.reset();
+  }
+};
+
+Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+Daemon::~Daemon() = default;
+
+void Daemon::requestStop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Daemon::waitForStop() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [this] { return stop_requested_; });
+}
+
+// What `up` loads from the state directory before the node starts.
+struct Daemon::State {
+  Identity identity;
+  MeshSecret secret;
+  bool new_mesh = false;
+  std::optional<std::set<DeviceId>> allow;
+  std::string listen;
+};
+
+Result<Daemon::State> Daemon::loadState() {
+  const std::string& dir = config_.state_dir;
+  // Checks first, so that a failed start creates nothing (no identity, no mesh).
+  auto allow = loadAllowList(dir);
+  if (!allow) return allow.status();
+  auto listen = resolveListenAddress(config_);
+  if (!listen) return listen.status();
+  for (const auto& id : persistedStores(storesDir(dir))) {
+    FilePersistence file(storesDir(dir) + "/" + id + std::string(kSliceFileSuffix), id);
+    if (auto loaded = file.load(); !loaded)
+      return Status(loaded.status().code(), "store " + id + ": " + loaded.status().message() +
+                                                " (move the file away to start the store empty)");
+  }
+  auto identity = Identity::loadOrCreate(dir, config_.name.empty() ? defaultDeviceName() : config_.name);
+  if (!identity) return identity.status();
+  if (!config_.name.empty() && config_.name != identity->name())
+    identity = Identity::fromPrivateKey(identity->privateKey(), config_.name);  // not saved
+  bool new_mesh = false;
+  auto secret = MeshSecret::load(dir);
+  if (!secret && secret.status().code() == Code::kNotFound) {
+    secret = MeshSecret::generate();
+    MS_RETURN_IF_ERROR(secret->save(dir));
+    new_mesh = true;
+  }
+  if (!secret) return secret.status();
+  return State{std::move(identity.value()), std::move(secret.value()), new_mesh, std::move(allow.value()),
+               std::move(listen.value())};
+}
+
+MeshNodeOptions Daemon::nodeOptions(const State& state) const {
+  MeshNodeOptions options;
+  options.mesh.listen_address = state.listen;
+  options.mesh.static_peers = config_.peers;
+  if (state.allow) {
+    options.mesh.use_allow_list = true;
+    options.mesh.allow_list = *state.allow;
+  }
+  options.mdns = config_.mdns;
+  options.mdns_options.interfaces = config_.interfaces;
+  options.mdns_options.port = config_.mdns_port;
+  return options;
+}
+
+int Daemon::run(std::ostream& out, std::ostream& err) {
+  auto fail = [&](const Status& st) {
+    err << "meshslice: " << st.message() << std::endl;
+    return exitCodeFor(st);
+  };
+  const std::string& dir = config_.state_dir;
+  auto lock = DaemonLock::acquire(dir);
+  if (!lock) return fail(lock.status());
+  auto state = loadState();
+  if (!state) return fail(state.status());
+  const bool new_mesh = state->new_mesh;
+  const std::string invite = new_mesh ? state->secret.toInvite() : "";
+  DaemonInfo info{dir, state->secret.tag(), config_.mdns, config_.interfaces, 0};
+  MeshNode node(std::move(state->identity), state->secret, nodeOptions(*state));
+  if (Status st = node.start(); !st.isOk()) return fail(Status(st.code(), "cannot start the node: " + st.message()));
+
+  Runtime runtime;
+  info.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  Status started = node.call([&](MeshCore&) {
+    Status st = runtime.start(node, *this, config_, info, state->allow);
+    if (!st.isOk()) runtime.stop();
+    return st;
+  });
+  if (!started.isOk()) {
+    node.stop();
+    return fail(started);
+  }
+  out << "device: " << node.id().toString() << "\n"
+      << "name: " << node.name() << "\n"
+      << "listen: " << node.listenAddress() << "\n"
+      << "control: " << controlSocketPath(dir) << "\n";
+  if (new_mesh) out << "invite: " << invite << "\n";
+  out << "ready" << std::endl;
+  if (new_mesh)
+    MS_LOG(kInfo, "daemon") << "created a new mesh; other devices join it with `meshslice mesh join <invite>`";
+  notifySystemd("READY=1");
+
+  waitForStop();
+  notifySystemd("STOPPING=1");
+  MS_LOG(kInfo, "daemon") << "shutting down";
+  node.call([&](MeshCore&) {
+    runtime.stop();
+    return 0;
+  });
+  node.stop();  // goodbyes on every link and over mDNS; joins the loop thread
+  MS_LOG(kInfo, "daemon") << "stopped";
+  return kExitOk;
+}
+
+Result<std::string> resolveListenAddress(const DaemonConfig& config) {
+  if (config.listen != kDefaultListen || config.interfaces.size() != 1) return config.listen;
+  uv_interface_address_t* addrs = nullptr;
+  int count = 0;
+  if (uv_interface_addresses(&addrs, &count) != 0) return ioError("cannot list network interfaces");
+  std::string found;
+  for (int i = 0; i < count && found.empty(); ++i) {
+    if (config.interfaces[0] != addrs[i].name || addrs[i].address.address4.sin_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    uv_ip4_name(&addrs[i].address.address4, text, sizeof text);
+    found = text;
+  }
+  uv_free_interface_addresses(addrs, count);
+  if (found.empty()) return invalidArgument("interface " + config.interfaces[0] + " has no IPv4 address");
+  return found + ":0";
+}
+
+std::string defaultDeviceName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "meshslice";
+  std::string name(host);
+  if (name.size() > kMaxNameLength) name.resize(kMaxNameLength);
+  return validateDeviceName(name).isOk() && !name.empty() ? name : "meshslice";
+}
+
+}  // namespace meshslice

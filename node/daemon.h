@@ -1,0 +1,59 @@
+// Daemon: `meshslice up`. Owns the state directory lock, the MeshNode (its own loop thread)
+// and, on that loop, the StoreHub, the control socket and the SIGINT/SIGTERM handlers.
+//
+// run() blocks the calling thread (the process's main thread) until a signal or the `down`
+// method asks it to stop, then shuts down cleanly: control socket closed, stores stopped,
+// goodbyes sent on every link and over mDNS, every handle closed, lock released.
+//
+// Startup output (stdout, one "key: value" a line, then "ready"; docs/CLI.md):
+//   device: <device ID>
+//   name: <display name>
+//   listen: <host:port>
+//   control: <socket path>
+//   invite: <invite>        only when this start created a new mesh
+//   ready
+// Errors go to stderr as one line; run() returns an ExitCode (node/exit_codes.h).
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+
+#include "mesh/mesh_node.h"
+#include "node/daemon_config.h"
+
+namespace meshslice {
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonConfig config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  int run(std::ostream& out, std::ostream& err);
+  // Thread-safe; makes run() begin its shutdown.
+  void requestStop();
+
+ private:
+  struct Runtime;  // what lives on the loop thread
+  struct State;    // what is loaded from the state directory
+  Result<State> loadState();
+  MeshNodeOptions nodeOptions(const State& state) const;
+  void waitForStop();
+
+  DaemonConfig config_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+};
+
+// The listen address to use: `config.listen` unless it is the default and exactly one
+// interface was named, then that interface's first IPv4 address with port 0.
+Result<std::string> resolveListenAddress(const DaemonConfig& config);
+// The host name, made a valid device name ("meshslice" if it cannot be).
+std::string defaultDeviceName();
+
+}  // namespace meshslice

@@ -1,0 +1,137 @@
+#include "node/store_hub.h"
+
+#include "base/log.h"
+#include "mesh/key_file.h"
+#include "store/file_persistence.h"
+#include "store/sync_message.h"
+
+namespace meshslice {
+
+StoreHub::StoreHub(Env& env, MeshCore& core, std::string stores_dir, EventFn on_event, AdapterOptions options)
+    : env_(env), core_(core), dir_(std::move(stores_dir)), on_event_(std::move(on_event)) {
+  auto sub = core_.bus().subscribeReserved(kSyncNamespace, [this](const BusMessageEvent& m) { onSyncTraffic(m.payload); });
+  if (sub) discovery_ = std::move(sub.value());
+  else MS_LOG(kWarn, "stores") << "cannot watch sync traffic: " << sub.status().toString();
+  adapter_ = std::make_unique<StoreSyncAdapter>(env_, core_, options);
+}
+
+StoreHub::~StoreHub() { stop(); }
+
+void StoreHub::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  discovery_.reset();
+  adapter_->stop();  // clears remote slices: listeners see slice_removed (stopped)
+  for (auto& [id, e] : stores_) e.listener.reset();
+}
+
+Status StoreHub::open(const std::string& store_id) {
+  if (stores_.count(store_id)) return Status::ok();
+  if (stopped_) return Status(Code::kClosed, "the node is stopping");
+  MS_RETURN_IF_ERROR(validateStoreId(store_id));
+  if (stores_.size() >= kMaxStores) return Status(Code::kBusy, "too many stores (at most " + std::to_string(kMaxStores) + ")");
+  MS_RETURN_IF_ERROR(ensurePrivateDir(dir_));
+  StoreOptions options;
+  options.persistence = std::make_shared<FilePersistence>(dir_ + "/" + store_id + std::string(kSliceFileSuffix), store_id);
+  options.wall_clock = [this] { return env_.wallMillis(); };
+  auto store = RawStore::open(store_id, core_.local().id, std::move(options));
+  if (!store) return store.status();
+  Entry entry;
+  entry.store = std::move(store.value());
+  entry.listener = entry.store->listen([this, store_id](const RawStore::Event& e) { onStoreEvent(store_id, e); });
+  Status st = adapter_->addStore(*entry.store);
+  if (!st.isOk()) return st;
+  stores_.emplace(store_id, std::move(entry));
+  MS_LOG(kInfo, "stores") << "store " << store_id << " open";
+  return Status::ok();
+}
+
+Result<uint64_t> StoreHub::set(const std::string& store_id, const std::string& json_text) {
+  if (json_text.size() > kMaxSliceData)
+    return tooLarge("value is " + std::to_string(json_text.size()) + " bytes, over the " +
+                    std::to_string(kMaxSliceData) + " byte slice limit");
+  if (auto parsed = parseJson(json_text); !parsed) return invalidArgument("value: " + parsed.status().message());
+  MS_RETURN_IF_ERROR(open(store_id));
+  RawStore& store = *stores_.at(store_id).store;
+  MS_RETURN_IF_ERROR(store.set(toBytes(json_text)));
+  return store.localSlice().version;
+}
+
+Result<Json> StoreHub::get(const std::string& store_id, const std::optional<DeviceId>& device) const {
+  auto it = stores_.find(store_id);
+  if (it == stores_.end()) return Status(Code::kNotFound, "no store '" + store_id + "'");
+  const RawStore& store = *it->second.store;
+  DeviceSlice local = store.localSlice();
+  const DeviceId& self = core_.local().id;
+  if (device) {
+    if (*device == self) {
+      if (local.version == 0) return Status(Code::kNotFound, "this device has no slice in '" + store_id + "' yet");
+      return Json{{"store", store_id}, {"slice", sliceJson(local, true)}};
+    }
+    for (const auto& s : store.remoteSlices())
+      if (s.device_id == *device) return Json{{"store", store_id}, {"slice", sliceJson(s, false)}};
+    return Status(Code::kNotFound, "device " + device->toString() + " has no slice in '" + store_id + "'");
+  }
+  Json slices = Json::array();
+  if (local.version != 0) slices.push_back(sliceJson(local, true));
+  for (const auto& s : store.remoteSlices()) slices.push_back(sliceJson(s, false));
+  return Json{{"store", store_id}, {"slices", std::move(slices)}};
+}
+
+Json StoreHub::list() const {
+  Json out = Json::array();
+  for (const auto& [id, e] : stores_) {
+    uint64_t local_version = e.store->localSlice().version;
+    size_t devices = e.store->remoteVersions().size() + (local_version ? 1 : 0);
+    out.push_back({{"store", id}, {"local_version", local_version}, {"devices", devices}});
+  }
+  return out;
+}
+
+Json StoreHub::sliceJson(const DeviceSlice& slice, bool local) const {
+  Json j{{"device", slice.device_id.toString()}, {"local", local}, {"version", slice.version},
+         {"updated_at", slice.updated_at}};
+  auto value = parseJson(toString(slice.data));
+  if (value) j["value"] = std::move(value.value());
+  else putBytes(j, slice.data);
+  return j;
+}
+
+void StoreHub::onStoreEvent(const std::string& store_id, const RawStore::Event& event) {
+  if (!on_event_) return;
+  Json e{{"store", store_id}};
+  if (const auto* local = std::get_if<RawStore::LocalChanged>(&event)) {
+    DeviceSlice s{core_.local().id, local->version, 0, local->value};
+    e.update(sliceJson(s, true));
+    e.erase("updated_at");
+    e["type"] = "slice_updated";
+  } else if (const auto* peer = std::get_if<RawStore::PeerUpdated>(&event)) {
+    DeviceSlice s{peer->device, peer->version, 0, peer->value};
+    e.update(sliceJson(s, false));
+    e.erase("updated_at");
+    e["type"] = "slice_updated";
+  } else if (const auto* removed = std::get_if<RawStore::PeerRemoved>(&event)) {
+    e["type"] = "slice_removed";
+    e["device"] = removed->device.toString();
+    e["reason"] = leaveReasonName(removed->reason);
+  }
+  on_event_(e);
+}
+
+void StoreHub::onSyncTraffic(ByteView payload) {
+  auto message = decodeSyncMessage(payload);
+  if (!message) return;  // the adapter counts it
+  std::vector<std::string> named;
+  if (const auto* u = std::get_if<SliceUpdate>(&*message)) named.push_back(u->store_id);
+  else if (const auto* d = std::get_if<Digest>(&*message))
+    for (const auto& entry : d->entries) named.push_back(entry.store_id);
+  for (const auto& id : named) {
+    if (stores_.count(id) || refused_.count(id)) continue;
+    Status st = open(id);
+    if (st.isOk()) continue;
+    if (refused_.size() < kMaxStores) refused_.insert(id);
+    MS_LOG(kWarn, "stores") << "not opening store '" << id << "' seen from a peer: " << st.toString();
+  }
+}
+
+}  // namespace meshslice
