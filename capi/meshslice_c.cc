@@ -14,7 +14,10 @@ namespace meshslice::capi {
 namespace {
 thread_local std::string t_last_error;
 
-const char* kVersion = "0.1.0";
+#ifndef MESHSLICE_VERSION
+#error "the build defines MESHSLICE_VERSION (the project version)"
+#endif
+const char* kVersion = MESHSLICE_VERSION;
 }  // namespace
 
 int fail(const Status& status) {
@@ -257,7 +260,7 @@ void ms_node_free(ms_node* n) {
   }
   if (n->subscriptions.load() != 0) misuse(__func__, "the node still has subscriptions: free them first");
   if (n->peers.size() != 0) misuse(__func__, "the node still has peer watches: free them first");
-  ms_node_stop(n);
+  ms_node_stop(n);  // reports nothing more useful than "stopped"
   n->node.reset();
   delete n;
 }
@@ -367,13 +370,16 @@ void ms_subscription_free(ms_subscription* s) {
   if (!s) return;
   s->gate->close();
   ms_node* n = s->owner;
-  if (n->node->onLoopThread()) {
-    s->subscription->reset();  // the bus allows this while it dispatches
-  } else {
-    // The bus is loop-thread only. If the loop is gone, so is the bus, and the subscription
-    // is released here harmlessly.
-    n->node->post([sub = std::move(s->subscription)](MeshCore&) { sub->reset(); });
-  }
+  guard([&] {
+    if (n->node->onLoopThread()) {
+      s->subscription->reset();  // the bus allows this while it dispatches
+    } else {
+      // The bus is loop-thread only. If the loop is gone, so is the bus, and the subscription
+      // is released here harmlessly.
+      n->node->post([sub = std::move(s->subscription)](MeshCore&) { sub->reset(); });
+    }
+    return ok();
+  });
   --n->subscriptions;
   delete s;
 }

@@ -29,6 +29,8 @@ void forget(ms_node* n, ms_store* s) {
   std::erase(n->stores, s);
 }
 
+void freeStore(ms_store* s);
+
 }  // namespace
 
 extern "C" {
@@ -71,6 +73,17 @@ int ms_store_new(ms_node* n, const char* store_id, ms_store** out) {
 void ms_store_free(ms_store* s) {
   if (!s) return;
   if (s->listeners.load() != 0) misuse(__func__, "the store still has listeners: free them first");
+  guard([s] {
+    freeStore(s);
+    return ok();
+  });
+}
+
+}  // extern "C"
+
+namespace {
+
+void freeStore(ms_store* s) {
   ms_node* n = s->owner;
   forget(n, s);
   const std::string id = s->store->storeId();
@@ -85,6 +98,10 @@ void ms_store_free(ms_store* s) {
   }
   delete s;
 }
+
+}  // namespace
+
+extern "C" {
 
 int ms_store_set(ms_store* s, const void* data, size_t len) {
   MS_CAPI_REQUIRE(s);
@@ -106,7 +123,10 @@ int ms_store_get(ms_store* s, const char* device_id, void* buf, size_t cap, size
       return fail(MS_ERR_BUFFER_TOO_SMALL, "value of " + std::to_string(value->size()) + " bytes, buffer of " +
                                                std::to_string(cap));
     }
-    if (!value->empty()) std::memcpy(buf, value->data(), value->size());
+    if (!value->empty()) {
+      MS_CAPI_REQUIRE(buf);
+      std::memcpy(buf, value->data(), value->size());
+    }
     return ok();
   });
 }

@@ -99,6 +99,7 @@ TEST(CApi, InvitesRoundTripAndBadOnesAreRejectedWithAMessage) {
   EXPECT_NE(std::string(ms_last_error()), "");
   EXPECT_STREQ(ms_error_name(MS_ERR_INVALID_ARGUMENT), "invalid-argument");
   EXPECT_STREQ(ms_error_name(MS_ERR_BUFFER_TOO_SMALL), "buffer-too-small");
+  EXPECT_NE(std::string(ms_version()), "");
 }
 
 TEST(CApi, NodeNewFailsWithoutAValidInviteAndReturnsNoHandle) {
