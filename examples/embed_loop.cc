@@ -57,7 +57,7 @@ class App final : public PeerObserver {
     // Already on the loop thread: make the adapter directly, no node.call().
     sync_ = std::make_unique<StoreSyncAdapter>(node_->env(), node_->core());
     if (!sync_->addStore(*store_).isOk()) return false;
-    events_ = store_->listen([this](const NoteStore::Event& e) {
+    events_ = store_->listen([](const NoteStore::Event& e) {
       if (const auto* u = std::get_if<NoteStore::PeerUpdated>(&e)) say("note from " + u->value.name + ": " + u->value.text);
     });
     say("embed_loop: " + args_.name + " [" + node_->id().shortString() + "] on the application's loop, listening on " +

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -74,6 +75,20 @@ void onPeerEvent(void* user, const ms_peer_event* e) {
     if (e->kind == MS_PEER_JOINED) seen->joined.push_back(std::string(e->peer.name));
     if (e->kind == MS_PEER_LEFT) seen->left.push_back(std::string(e->peer.device_id) + " " + e->reason);
   });
+}
+
+// Like Waiter::waitFor, but re-checks every 20 ms too: for state that can change without an
+// event this test sees (a value that arrived before the listener was registered).
+bool eventually(Waiter& w, const std::function<bool()>& pred) {
+  for (int i = 0; i < 500; ++i)
+    if (w.waitFor(pred, 20)) return true;
+  return false;
+}
+
+std::string valueOf(ms_store* store, const std::string& device) {
+  char buf[256];
+  size_t len = 0;
+  return ms_store_get(store, device.c_str(), buf, sizeof buf, &len) == MS_OK ? std::string(buf, len) : "";
 }
 
 ms_node* makeNode(const std::string& invite, const char* name, const std::vector<std::string>& peers = {}) {
@@ -203,7 +218,8 @@ TEST(CApi, TwoNodesOnLoopbackExchangeStoreValuesAndMessagesAndSeeTheOtherLeave) 
   ASSERT_EQ(ms_store_set(store_b, "bravo-here", 10), MS_OK);
   const std::string id_a = nodeId(a), id_b = nodeId(b);
 
-  ASSERT_TRUE(w.waitFor([&] { return seen_a.values[id_b] == "bravo-here" && seen_b.values[id_a] == "alpha-here"; }))
+  // B's listener came after B's store joined the mesh: A's value may have arrived before it.
+  ASSERT_TRUE(eventually(w, [&] { return seen_a.values[id_b] == "bravo-here" && valueOf(store_b, id_a) == "alpha-here"; }))
       << "store values did not cross";
   EXPECT_EQ(w.read([&] { return seen_a.joined; }), std::vector<std::string>{"bravo"});
   std::vector<std::string> peer_names;
@@ -266,6 +282,10 @@ TEST(CApi, CallbacksMayCallBackInAndFreeTheirOwnHandle) {
   ms_node* a = makeNode(invite, "a");
   ASSERT_EQ(ms_node_start(a), MS_OK);
   ms_node* b = makeNode(invite, "b", {listenAddress(a)});
+  Seen seen_b;
+  seen_b.waiter = &w;
+  ms_peer_watch* watch_b = nullptr;
+  ASSERT_EQ(ms_node_watch_peers(b, onPeerEvent, &seen_b, &watch_b), MS_OK);  // before start: sees the join
   ASSERT_EQ(ms_node_start(b), MS_OK);
   Reentry r;
   r.waiter = &w;
@@ -285,16 +305,12 @@ TEST(CApi, CallbacksMayCallBackInAndFreeTheirOwnHandle) {
     });
   }, &r, &r.sub), MS_OK);
 
-  Seen seen_b;
-  seen_b.waiter = &w;
   ms_subscription* pong = nullptr;
   ASSERT_EQ(ms_node_subscribe(b, "pong", onMessage, &seen_b, &pong), MS_OK);
   ms_store* echo_b = nullptr;
   ASSERT_EQ(ms_store_new(b, "echo", &echo_b), MS_OK);
   ms_store_listener* listen_b = nullptr;
   ASSERT_EQ(ms_store_listen(echo_b, onStoreEvent, &seen_b, &listen_b), MS_OK);
-  ms_peer_watch* watch_b = nullptr;
-  ASSERT_EQ(ms_node_watch_peers(b, onPeerEvent, &seen_b, &watch_b), MS_OK);
   ASSERT_TRUE(w.waitFor([&] { return seen_b.joined.size() == 1; }));
   ms_peer_watch_free(watch_b);
   ASSERT_EQ(ms_node_publish(b, "ping", "?", 1, nullptr), MS_OK);
