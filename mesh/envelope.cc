@@ -75,7 +75,7 @@ Status asMalformed(Status st) {
 
 void encodeBody(MsgpackWriter& w, const Hello& h) {
   auto& p = w.packer();
-  p.pack_array(6);
+  p.pack_array(7);
   p.pack_uint64(static_cast<uint64_t>(EnvelopeType::kHello));
   p.pack_uint64(h.proto_min);
   p.pack_uint64(h.proto_max);
@@ -83,6 +83,7 @@ void encodeBody(MsgpackWriter& w, const Hello& h) {
   w.packStr(h.name);
   p.pack_array(static_cast<uint32_t>(h.capabilities.size()));
   for (const std::string& cap : h.capabilities) w.packStr(cap);
+  p.pack_uint64(h.listen_port);
 }
 
 void encodeBody(MsgpackWriter& w, const Heartbeat& h) {
@@ -137,6 +138,8 @@ Result<Envelope> decodeHello(Elements e) {
   for (size_t i = 0; i < caps.size(); ++i) {
     MS_RETURN_IF_ERROR(readStr(caps[i], kMaxCapabilityLength, h.capabilities[i], "hello.caps"));
   }
+  MS_RETURN_IF_ERROR(readUint(e[6], UINT16_MAX, v, "hello.listen_port"));
+  h.listen_port = static_cast<uint16_t>(v);
   MS_RETURN_IF_ERROR(asMalformed(validate(h)));
   return Envelope(std::move(h));
 }
@@ -190,7 +193,7 @@ struct EnvelopeSpec {
 
 // Indexed by type code; entry 0 is unused.
 constexpr EnvelopeSpec kSpecs[] = {
-    {0, nullptr},         {6, decodeHello},   {2, decodeHeartbeat}, {2, decodeGoodbye},
+    {0, nullptr},         {7, decodeHello},   {2, decodeHeartbeat}, {2, decodeGoodbye},
     {3, decodeMessage},   {4, decodeRequest}, {4, decodeReply},
 };
 

@@ -30,6 +30,9 @@ struct Hello {
   DeviceId device_id;
   std::string name;                        // validateDeviceName()
   std::vector<std::string> capabilities;   // <= kMaxCapabilities, validateCapability() each
+  // The sender's TCP listen port (0: not listening). With the link's remote IP it tells the
+  // receiver where to probe when the link drops: a refused probe means the process is gone.
+  uint16_t listen_port = 0;
   friend bool operator==(const Hello&, const Hello&) = default;
 };
 

@@ -26,6 +26,7 @@ Result<std::string> MeshCore::start() {
                                  [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
   if (!bound) return bound.status();
   listen_address_ = bound.value();
+  if (auto hp = splitHostPort(listen_address_)) listen_port_ = hp->port;
   running_ = true;
   for (const auto& ep : options_.static_peers) addEndpoint(ep);
   for (DiscoverySource* d : discovery_) addDiscovery(d);
@@ -95,6 +96,8 @@ void MeshCore::onDialResult(const std::string& endpoint, Result<std::unique_ptr<
         break;
       }
     }
+    it = dialers_.find(endpoint);  // eviction drops a probe dialer: look again
+    d = it == dialers_.end() ? nullptr : &it->second;
     if (d) {
       d->backoff = d->backoff == 0 ? options_.backoff_initial : std::min(d->backoff * 2, options_.backoff_max);
       scheduleDial(*d, env_.randomBetween(d->backoff / 2, d->backoff));  // jittered
@@ -116,7 +119,7 @@ void MeshCore::onAccept(std::unique_ptr<Link> link) {
 }
 
 PeerSession* MeshCore::addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint) {
-  LocalHello hello{local_.id, local_.name};
+  LocalHello hello{local_.id, local_.name, listen_port_};
   auto s = std::make_unique<PeerSession>(env_, std::move(link), initiator, local_.keys, psk_, hello, this,
                                          options_.channel, endpoint);
   PeerSession* raw = s.get();
@@ -180,6 +183,13 @@ void MeshCore::activate(PeerSession& s) {
   } else {
     for (const auto& [ep, d] : dialers_)
       if (d.device == id) peer.redial_endpoint = ep;
+    if (peer.redial_endpoint.empty() && s.peerListenPort() != 0) {
+      if (auto hp = splitHostPort(s.remoteAddress())) {
+        bool v6 = hp->host.find(':') != std::string::npos;
+        peer.redial_endpoint =
+            (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(s.peerListenPort());
+      }
+    }
   }
   bool changed = peer.info.name != info.name || peer.info.address != info.address;
   peer.info = info;
@@ -240,9 +250,9 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
         DeviceId id = s.peerId();
         peer.grace_timer = env_.newTimer([this, id] { evict(id, LeaveReason::kLinkLost); });
         peer.grace_timer->start(options_.reconnect_grace);
-        // An accepted link that had been stable: probe the peer's listener at once (a refusal
-        // means its process is gone). Dialed links were rescheduled above.
-        if (was_stable && s.dialedEndpoint().empty()) redial(peer);
+        // An accepted link: probe the peer's listener at once (a refusal means its process is
+        // gone). Dialed links were rescheduled above, with backoff unless they were stable.
+        if (s.dialedEndpoint().empty()) redial(peer);
       }
     }
   }
@@ -258,21 +268,22 @@ void MeshCore::onSessionDrained(PeerSession& s) {
 }
 
 void MeshCore::redial(Peer& peer) {
-  if (peer.redial_endpoint.empty()) return;
-  auto it = dialers_.find(peer.redial_endpoint);
-  if (it == dialers_.end()) {
-    addEndpoint(peer.redial_endpoint);
-  } else if (!it->second.connecting) {
-    it->second.timer->stop();
-    dial(it->second);
-  }
+  // Only a new (probe) dialer dials at once; an existing dialer keeps its own schedule and
+  // backoff, so a peer that accepts and then rejects us cannot cause a dial storm.
+  if (peer.redial_endpoint.empty() || dialers_.count(peer.redial_endpoint)) return;
+  addEndpoint(peer.redial_endpoint);
+  auto added = dialers_.find(peer.redial_endpoint);
+  if (added != dialers_.end()) added->second.probe = true;
 }
 
 void MeshCore::evict(DeviceId id, LeaveReason reason) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   PeerSession* s = it->second.session;
+  std::string probe_endpoint = it->second.redial_endpoint;
   peers_.erase(it);
+  auto d = dialers_.find(probe_endpoint);
+  if (d != dialers_.end() && d->second.probe && !d->second.connecting) dialers_.erase(d);
   if (s) s->close(Status(Code::kClosed, std::string("peer evicted: ") + leaveReasonName(reason)));
   MS_LOG(kInfo, "mesh") << "peer left: " << id.shortString() << " (" << leaveReasonName(reason) << ")";
   bus_.onPeerGone(id);

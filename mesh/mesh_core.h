@@ -104,6 +104,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
     Micros backoff = 0;
     bool connecting = false;
     DeviceId device;  // learned from the first session
+    // Made to probe an inbound peer's listener after its link dropped; dropped on eviction.
+    bool probe = false;
   };
 
   void onAccept(std::unique_ptr<Link> link);
@@ -132,6 +134,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   MessageBus bus_;
   bool running_ = false;
   std::string listen_address_;
+  uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;
   std::map<std::string, Dialer> dialers_;

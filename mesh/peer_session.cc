@@ -30,6 +30,7 @@ void PeerSession::onChannelReady(SecureChannel& channel) {
   hello.proto_max = kProtocolVersion;
   hello.device_id = local_hello_.id;
   hello.name = local_hello_.name;
+  hello.listen_port = local_hello_.listen_port;
   Status st = send(hello);
   if (!st.isOk()) channel_.close(st);
 }
@@ -74,6 +75,7 @@ void PeerSession::handleHello(const Hello& hello) {
   }
   protocol_version_ = hi;
   peer_name_ = hello.name;
+  peer_listen_port_ = hello.listen_port;
   established_ = true;
   established_at_ = env_.now();
   owner_->onSessionEstablished(*this);

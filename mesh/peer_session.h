@@ -34,6 +34,7 @@ class SessionOwner {
 struct LocalHello {
   DeviceId id;
   std::string name;
+  uint16_t listen_port = 0;
 };
 
 class PeerSession final : private ChannelHandler {
@@ -54,6 +55,8 @@ class PeerSession final : private ChannelHandler {
   const DeviceId& peerId() const { return peer_id_; }
   const std::string& peerName() const { return peer_name_; }
   uint32_t protocolVersion() const { return protocol_version_; }
+  // The port the peer listens on (from its Hello; 0 if it does not listen).
+  uint16_t peerListenPort() const { return peer_listen_port_; }
   std::string remoteAddress() const { return channel_.remoteAddress(); }
   // The endpoint we dialed to make this session (empty for accepted ones).
   const std::string& dialedEndpoint() const { return dialed_endpoint_; }
@@ -80,6 +83,7 @@ class PeerSession final : private ChannelHandler {
   DeviceId peer_id_;
   std::string peer_name_;
   uint32_t protocol_version_ = 0;
+  uint16_t peer_listen_port_ = 0;
   Micros established_at_ = 0;
   Micros last_heard_ = 0;
   Micros last_sent_ = 0;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/file_util.h"
 #include "base/msgpack_limits.h"
 #include "base/msgpack_writer.h"
 #include "mesh/protocol_constants.h"
@@ -17,15 +18,6 @@ namespace meshslice {
 namespace {
 
 constexpr size_t kBodyFields = 5;
-
-std::string errnoText(int err) { return std::strerror(err); }
-
-std::string dirOf(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 void checksum(ByteView bytes, uint8_t* out) {
   crypto_generichash(out, kSliceFileChecksumSize, bytes.data(), bytes.size(), nullptr, 0);
@@ -51,40 +43,12 @@ Status decodeBody(ByteView body, std::string_view expected_store_id, DeviceSlice
   return Status::ok();
 }
 
-Status writeAll(int fd, ByteView data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ioError("write " + path + ": " + errnoText(errno));
-    done += static_cast<size_t>(n);
-  }
-  return Status::ok();
-}
-
-Status fsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ioError("open " + dir + ": " + errnoText(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ioError("fsync " + dir + ": " + errnoText(err));
-  return Status::ok();
-}
-
 // A complete, durable temp file, or an error with no temp file left behind.
 Status writeTemp(const std::string& tmp, ByteView contents) {
   if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
     return ioError("remove stale " + tmp + ": " + errnoText(errno));
   }
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ioError("create " + tmp + ": " + errnoText(errno));
-  Status st = writeAll(fd, contents, tmp);
-  if (st.isOk() && ::fchmod(fd, 0600) != 0) st = ioError("chmod " + tmp + ": " + errnoText(errno));
-  if (st.isOk() && ::fsync(fd) != 0) st = ioError("fsync " + tmp + ": " + errnoText(errno));
-  if (::close(fd) != 0 && st.isOk()) st = ioError("close " + tmp + ": " + errnoText(errno));
-  if (!st.isOk()) ::unlink(tmp.c_str());
-  return st;
+  return writeDurableFile(tmp, contents);
 }
 
 Result<Bytes> readWhole(const std::string& path) {

@@ -182,9 +182,12 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const SliceUpdate& upd
 void StoreSyncAdapter::handleRequest(PeerState& peer, const SliceRequest& request) {
   ++stats_.requests_received;
   if (request.store_ids.empty()) {
-    // The join request. Our join slices are already on their way: send only what they miss.
+    // The peer's join request. If this link's join exchange is ours too, our slices are
+    // already on their way: send only what they miss. Otherwise (the peer's adapter is newer
+    // than the link) send everything.
+    const bool force = !peer.join_phase;
     peer.join_phase = false;
-    for (const auto& [id, store] : stores_) markDirty(peer, id, false);
+    for (const auto& [id, store] : stores_) markDirty(peer, id, force);
   } else {
     for (const std::string& id : request.store_ids)
       if (stores_.count(id)) markDirty(peer, id, true);
@@ -210,7 +213,8 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
       } else if (e.version < local) {
         markDirty(peer, e.store_id, true);
       }
-    } else if (e.device_id == from) {
+    } else if (e.device_id == from && !peer.join_phase) {
+      // (In the join phase the sender's slices follow its digest anyway.)
       auto [it, inserted] = held_from_sender.try_emplace(e.store_id);
       if (inserted) {
         for (const HeldVersion& h : store->remoteVersions())

@@ -149,10 +149,16 @@ class SyncedStore : public ISyncableStore {
     }
     uint64_t version = 0;
     {
-      std::lock_guard lock(mutex_);
-      DeviceSlice next = table_.nextLocal(std::move(data).value(), wall_clock_());
+      // Writers take turns (saved order = version order); readers are not held up by the save.
+      std::lock_guard write(write_mutex_);
+      DeviceSlice next;
+      {
+        std::lock_guard lock(mutex_);
+        next = table_.nextLocal(std::move(data).value(), wall_clock_());
+      }
       if (persistence_) MS_RETURN_IF_ERROR(persistence_->save(next));
       version = next.version;
+      std::lock_guard lock(mutex_);
       table_.commitLocal(std::move(next));
       local_value_ = value;
       ++stats_.local_writes;
@@ -236,7 +242,8 @@ class SyncedStore : public ISyncableStore {
   const std::string store_id_;
   const std::shared_ptr<SlicePersistence> persistence_;
   const std::function<int64_t()> wall_clock_;
-  mutable std::mutex mutex_;
+  std::mutex write_mutex_;  // serialises local writes (set, repair), held across the save
+  mutable std::mutex mutex_;  // guards the fields below; never held during I/O
   SliceTable table_;
   T local_value_{};
   std::map<DeviceId, T> remote_values_;
@@ -334,13 +341,17 @@ void SyncedStore<T, Codec>::clearRemoteSlices() {
 template <typename T, typename Codec>
 void SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
   {
-    std::lock_guard lock(mutex_);
-    if (table_.local().version > version) return;
-    if (table_.local().version == 0 && table_.floor() >= version) return;
-    table_.raiseFloor(version);
-    ++stats_.repairs;
-    if (table_.local().version == 0) return;  // the next set() lands above it
-    DeviceSlice next = table_.restampedLocal(version, wall_clock_());
+    std::lock_guard write(write_mutex_);
+    DeviceSlice next;
+    {
+      std::lock_guard lock(mutex_);
+      if (table_.local().version > version) return;
+      if (table_.local().version == 0 && table_.floor() >= version) return;
+      table_.raiseFloor(version);
+      ++stats_.repairs;
+      if (table_.local().version == 0) return;  // the next set() lands above it
+      next = table_.restampedLocal(version, wall_clock_());
+    }
     if (persistence_) {
       Status st = persistence_->save(next);
       if (!st.isOk()) {
@@ -349,6 +360,7 @@ void SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
                                << st.toString();
       }
     }
+    std::lock_guard lock(mutex_);
     table_.commitLocal(std::move(next));
   }
   notifyLocalChange();

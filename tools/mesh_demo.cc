@@ -5,7 +5,9 @@
 //
 //   mesh_demo [--nodes N]                 run the demo (default 3 nodes)
 //   mesh_demo --child ...                 one node (used by the demo and by process tests);
-//                                         reads commands on stdin, prints events on stdout
+//                                         reads commands on stdin, prints events on stdout.
+//     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
+//     [--mdns IFACE [--mdns-port P]] [--liveness-ms MS]
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -61,6 +63,12 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   MeshNodeOptions opts;
   opts.mesh.static_peers = peers;
   if (flags.count("liveness-ms")) opts.mesh.liveness_timeout = std::stol(flags.at("liveness-ms")) * kMillis;
+  if (flags.count("listen")) opts.mesh.listen_address = flags.at("listen");
+  if (flags.count("mdns")) {  // discovery on one named interface (tests: lo or a namespace veth)
+    opts.mdns = true;
+    opts.mdns_options.interfaces = {flags.at("mdns")};
+    if (flags.count("mdns-port")) opts.mdns_options.port = static_cast<uint16_t>(std::stoul(flags.at("mdns-port")));
+  }
   // With --state-dir the identity survives restarts (process tests restart a node as itself).
   Result<Identity> ident = flags.count("state-dir") ? Identity::loadOrCreate(flags.at("state-dir"), name)
                                                     : Result<Identity>(Identity::generate(name));

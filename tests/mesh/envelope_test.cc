@@ -33,11 +33,11 @@ struct Golden {
 std::vector<Golden> goldens() {
   const std::string dev(kDeviceHex);
   return {
-      // [1, 1, 1, bin(20), "alpha", ["sync"]]
-      {"hello", Hello{1, 1, testDevice(), "alpha", {"sync"}},
-       "96" "01" "01" "01" "c414" + dev + "a5616c706861" "91a473796e63"},
-      // [1, 1, 2, bin(20), "", []]
-      {"hello_empty", Hello{1, 2, testDevice(), "", {}}, "96" "01" "01" "02" "c414" + dev + "a0" "90"},
+      // [1, 1, 1, bin(20), "alpha", ["sync"], 7000]
+      {"hello", Hello{1, 1, testDevice(), "alpha", {"sync"}, 7000},
+       "97" "01" "01" "01" "c414" + dev + "a5616c706861" "91a473796e63" "cd1b58"},
+      // [1, 1, 2, bin(20), "", [], 0]
+      {"hello_empty", Hello{1, 2, testDevice(), "", {}}, "97" "01" "01" "02" "c414" + dev + "a0" "90" "00"},
       // [2, 300]
       {"heartbeat", Heartbeat{300}, "92" "02" "cd012c"},
       // [2, 2^32]
@@ -107,7 +107,7 @@ struct Bad {
 
 std::vector<Bad> malformedEnvelopes() {
   const std::string dev(kDeviceHex);
-  const std::string hello_tail = "c414" + dev + "a0" "90";
+  const std::string hello_tail = "c414" + dev + "a0" "90" "00";
   return {
       {"not an array", "02", Code::kMalformed},
       {"map instead of array", "81" "01" "02", Code::kMalformed},
@@ -121,23 +121,25 @@ std::vector<Bad> malformedEnvelopes() {
       {"heartbeat extra field", "930201c0", Code::kMalformed},
       {"heartbeat negative seq", "9202ff", Code::kMalformed},
       {"heartbeat float seq", "9202ca3f800000", Code::kMalformed},
-      {"hello 5 fields", "95010101c414" + dev + "a0", Code::kMalformed},
-      {"hello 7 fields", "9701" "01" "01" + hello_tail + "c0", Code::kMalformed},
-      {"hello min > max", "9601" "02" "01" + hello_tail, Code::kMalformed},
-      {"hello min 0", "9601" "00" "01" + hello_tail, Code::kMalformed},
-      {"hello version > u32", "9601" "01" "cf0000000100000000" + hello_tail, Code::kMalformed},
-      {"hello device 19 bytes", "9601" "01" "01" "c413" + dev.substr(2) + "a090", Code::kMalformed},
-      {"hello device 21 bytes", "9601" "01" "01" "c415" + dev + "00" "a090", Code::kMalformed},
-      {"hello device as str", "9601" "01" "01" "b4" + dev + "a090", Code::kMalformed},
-      {"hello name as bin", "9601" "01" "01" "c414" + dev + "c400" "90", Code::kMalformed},
-      {"hello name 65 bytes", "9601" "01" "01" "c414" + dev + "d941" + std::string(130, '6') + "90",
+      {"hello 6 fields", "96010101c414" + dev + "a0" "90", Code::kMalformed},
+      {"hello 8 fields", "9801" "01" "01" + hello_tail + "c0", Code::kMalformed},
+      {"hello port over u16", "9701" "01" "01" "c414" + dev + "a0" "90" "ce00010000", Code::kMalformed},
+      {"hello port negative", "9701" "01" "01" "c414" + dev + "a0" "90" "ff", Code::kMalformed},
+      {"hello min > max", "9701" "02" "01" + hello_tail, Code::kMalformed},
+      {"hello min 0", "9701" "00" "01" + hello_tail, Code::kMalformed},
+      {"hello version > u32", "9701" "01" "cf0000000100000000" + hello_tail, Code::kMalformed},
+      {"hello device 19 bytes", "9701" "01" "01" "c413" + dev.substr(2) + "a090" "00", Code::kMalformed},
+      {"hello device 21 bytes", "9701" "01" "01" "c415" + dev + "00" "a090" "00", Code::kMalformed},
+      {"hello device as str", "9701" "01" "01" "b4" + dev + "a090" "00", Code::kMalformed},
+      {"hello name as bin", "9701" "01" "01" "c414" + dev + "c400" "90" "00", Code::kMalformed},
+      {"hello name 65 bytes", "9701" "01" "01" "c414" + dev + "d941" + std::string(130, '6') + "90" "00",
        Code::kTooLarge},
-      {"hello name invalid utf8", "9601" "01" "01" "c414" + dev + "a1ff" "90", Code::kMalformed},
-      {"hello name control char", "9601" "01" "01" "c414" + dev + "a10a" "90", Code::kMalformed},
-      {"hello caps not array", "9601" "01" "01" "c414" + dev + "a0" "a0", Code::kMalformed},
-      {"hello cap not str", "9601" "01" "01" "c414" + dev + "a0" "9101", Code::kMalformed},
-      {"hello cap bad syntax", "9601" "01" "01" "c414" + dev + "a0" "91a22e78", Code::kMalformed},
-      {"hello cap empty", "9601" "01" "01" "c414" + dev + "a0" "91a0", Code::kMalformed},
+      {"hello name invalid utf8", "9701" "01" "01" "c414" + dev + "a1ff" "90" "00", Code::kMalformed},
+      {"hello name control char", "9701" "01" "01" "c414" + dev + "a10a" "90" "00", Code::kMalformed},
+      {"hello caps not array", "9701" "01" "01" "c414" + dev + "a0" "a0" "00", Code::kMalformed},
+      {"hello cap not str", "9701" "01" "01" "c414" + dev + "a0" "9101" "00", Code::kMalformed},
+      {"hello cap bad syntax", "9701" "01" "01" "c414" + dev + "a0" "91a22e78" "00", Code::kMalformed},
+      {"hello cap empty", "9701" "01" "01" "c414" + dev + "a0" "91a0" "00", Code::kMalformed},
       {"goodbye reason as bin", "9203c400", Code::kMalformed},
       {"message ns invalid", "9304a3612062c400", Code::kMalformed},
       {"message ns empty", "9304a0c400", Code::kMalformed},
@@ -231,8 +233,9 @@ TEST(Envelope, HelloAtEveryLimitRoundTrips) {
   h.capabilities.push_back("one-too-many");
   EXPECT_EQ(validateEnvelope(h).code(), Code::kTooLarge);
   // 17 capabilities on the wire: array16 of 0x11 one-letter strs.
-  std::string wire = "96" "01" "01" "01" "c414" + std::string(kDeviceHex) + "a0" "dc0011";
+  std::string wire = "97" "01" "01" "01" "c414" + std::string(kDeviceHex) + "a0" "dc0011";
   for (int i = 0; i < 17; ++i) wire += "a163";
+  wire += "00";  // listen_port
   EXPECT_EQ(decodeEnvelope(hexBytes(wire)).status().code(), Code::kTooLarge);
 }
 

@@ -67,6 +67,7 @@ struct GoldenRun {
     Hello hello;
     hello.device_id = initiator.deviceId();
     hello.name = "alpha";
+    hello.listen_port = 7000;
     hello_plain = encodeEnvelope(hello);
     ASSERT_TRUE(a.sendMessage(hello_plain).isOk());
     ASSERT_TRUE(env.advanceUntil([&] { return sb.messages.size() == 1; }, kSeconds));
@@ -84,7 +85,7 @@ TEST(LinkGolden, FixedKeyStartUpProducesTheDocumentedBytes) {
   g.run();
   ASSERT_EQ(g.wire.size(), 4u);
   EXPECT_EQ(toHex(g.hello_plain), 
-            "96010101c414d67758f1cb3365d5df606ddfff2ad708f71de5c1a5616c70686190");
+            "97010101c414d67758f1cb3365d5df606ddfff2ad708f71de5c1a5616c70686190cd1b58");
   EXPECT_EQ(toHex(g.wire[0]), 
             "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a2953f789018867708f6c5e89eeeb8328");
   EXPECT_EQ(toHex(g.wire[1]), 
@@ -92,7 +93,7 @@ TEST(LinkGolden, FixedKeyStartUpProducesTheDocumentedBytes) {
   EXPECT_EQ(toHex(g.wire[2]), 
             "e26537e0c39ac12c57012c5a678b82e8ea355c45702d7b6c5d0536bf3bca4376c4d3c0871009cc2081b77db9e5b4bd39fc0509f5629a212614e157de1b16f5ce");
   EXPECT_EQ(toHex(g.wire[3]), 
-            "98746053e5f37a6825d3be7417660d7a22e4cd71fdb2007a618255f21c79bcc7924f48cdb3ef817e924034d4abfd28403505f304");
+            "98746552e5f37a6825d3be7417660d7a22e4cd71fdb2007a618255f21c79bcc7924f48cd78e4fc9ad8d162da032809df01664961bc482f");
 }
 
 }  // namespace
