@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs meshslice from a build directory into a temporary prefix, then builds and runs small
+# applications out of tree against that install only (tests/consumer/):
+#   1. CMake: find_package(meshslice) -> meshslice::meshslice (C++ and C), meshslice_static (C++)
+#   2. pkg-config: `pkg-config --cflags --libs meshslice` (C++ and C)
+# Each consumer starts two nodes on 127.0.0.1 and checks that they sync. Registered in ctest as
+# package.consumer. Exit 77 (skip) for fuzz builds, whose objects need the libFuzzer runtime.
+# Usage: scripts/consumer_test.sh [BUILD_DIR]     (default: build/, already built)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+cache=$build/CMakeCache.txt
+[ -f "$cache" ] || { echo "consumer_test: $build is not a configured build directory" >&2; exit 2; }
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$cache"; }
+
+if [ "$(cache_value MESHSLICE_FUZZ)" = "ON" ]; then
+  echo "consumer_test: skipped for a fuzz build"
+  exit 77
+fi
+cc=$(cache_value CMAKE_C_COMPILER)
+cxx=$(cache_value CMAKE_CXX_COMPILER)
+flags=()
+# A sanitizer build's libraries need the sanitizer runtime in the application too.
+[ "$(cache_value MESHSLICE_SANITIZE)" = "ON" ] && flags+=(-fsanitize=address,undefined)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+echo "installed into a temporary prefix: $(cd "$prefix" && find . -name 'libmeshslice*' -o -name '*.pc' | sort | tr '\n' ' ')"
+
+run() {  # run NAME COMMAND...: runs one consumer, labelled
+  echo "--- $1"
+  "${@:2}"
+}
+
+# 1. CMake package. CMAKE_PREFIX_PATH is the only hint: nothing points into the source tree.
+cmake -S "$root/tests/consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="${flags[*]:-}" -DCMAKE_CXX_FLAGS="${flags[*]:-}" >"$work/configure.log" \
+  || { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/cmake" -j2 >"$work/build.log" || { cat "$work/build.log"; exit 1; }
+run "cmake, C++, shared" "$work/cmake/consumer_cxx"
+run "cmake, C++, static" "$work/cmake/consumer_cxx_static"
+run "cmake, C, shared" "$work/cmake/consumer_c"
+if ldd "$work/cmake/consumer_cxx_static" | grep -q libmeshslice; then
+  echo "consumer_test: the static consumer links libmeshslice.so" >&2
+  exit 1
+fi
+
+# 2. pkg-config.
+pc=$(find "$prefix" -name meshslice.pc)
+export PKG_CONFIG_PATH=$(dirname "$pc")
+libdir=$(pkg-config --variable=libdir meshslice)
+read -r -a pc_flags <<<"$(pkg-config --cflags --libs meshslice)"
+"$cxx" -std=c++20 "${flags[@]}" "$root/tests/consumer/consumer.cc" "${pc_flags[@]}" -Wl,-rpath,"$libdir" \
+  -o "$work/pc_cxx"
+"$cc" -std=c11 "${flags[@]}" "$root/tests/consumer/consumer.c" "${pc_flags[@]}" -Wl,-rpath,"$libdir" \
+  -o "$work/pc_c"
+run "pkg-config, C++" "$work/pc_cxx"
+run "pkg-config, C" "$work/pc_c"
+echo "consumer_test: all consumers passed"
