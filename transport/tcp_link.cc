@@ -74,6 +74,7 @@ void TcpLink::flush() {
   if (pending_.empty() || !open_) return;
   auto* w = new WriteReq;
   w->data.swap(pending_);
+  pending_.swap(spare_);  // empty; keeps the capacity of an earlier write's buffer
   inflight_bytes_ = w->data.size();
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
   int rc = uv_write(&w->req, handle_->stream(), &buf, 1, &TcpLink::onWrite);
@@ -89,6 +90,10 @@ void TcpLink::onWrite(uv_write_t* req, int status) {
   auto* self = ownerOf<TcpLink>(req->handle);
   if (!self) return;  // the link is gone; the buffer dies with w
   self->inflight_bytes_ = 0;
+  if (w->data.capacity() > self->spare_.capacity()) {
+    w->data.clear();
+    self->spare_.swap(w->data);
+  }
   if (status != 0) {
     self->fail(ioError(std::string("write: ") + uv_strerror(status)));
     return;
@@ -129,6 +134,7 @@ void TcpLink::finishClose() {
   if (!open_) return;
   open_ = false;
   pending_.clear();
+  spare_ = Bytes();
   uv_timer_stop(linger_timer_.get());
   handle_->close();  // cancels in-flight writes; their callbacks see no owner
   inflight_bytes_ = 0;
