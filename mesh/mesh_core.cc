@@ -364,6 +364,12 @@ Status MeshCore::sendEnvelope(const DeviceId& peer, const Envelope& envelope) {
   return it->second.session->send(envelope);
 }
 
+Status MeshCore::sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
+  return it->second.session->sendEncoded(encoded);
+}
+
 size_t MeshCore::pendingBytesTo(const DeviceId& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() || !it->second.session ? 0 : it->second.session->pendingBytes();

@@ -87,6 +87,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
 
   // EnvelopeSender (used by the bus and by store sync).
   Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;
+  Status sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) override;
   std::vector<DeviceId> connectedPeers() const override;
   // Bytes queued towards a peer (0 if unknown): lets senders coalesce instead of queueing.
   size_t pendingBytesTo(const DeviceId& peer) const;
