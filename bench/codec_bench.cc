@@ -161,13 +161,13 @@ void BM_AppendFrame(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendFrame)->Arg(64)->Arg(1024)->Arg(65535);
 
-// A read of 64 KiB of stream bytes holding back-to-back frames of `size` bytes.
+// A read of 64 KiB of stream bytes (at least 4 frames) holding back-to-back frames of `size` bytes.
 void BM_FrameDecoder(benchmark::State& state) {
   const size_t size = static_cast<size_t>(state.range(0));
   const Bytes body(size, 0x22);
   Bytes stream;
   size_t frames = 0;
-  while (stream.size() + kFrameHeaderSize + size <= 64 * 1024) {
+  while (frames < 4 || stream.size() + kFrameHeaderSize + size <= 64 * 1024) {
     appendFrame(stream, body);
     ++frames;
   }

@@ -3,12 +3,13 @@
 // reporting on stdout. Slice values written by the benchmark start with a CLOCK_MONOTONIC stamp
 // and a kind byte, so receivers measure propagation against the sender's clock.
 //
-// Flags: --name N --invite I [--peer host:port]... [--stores S] [--expect K]
+// Flags: --name N --invite I [--peer host:port]... [--stores S] [--tput-stores T] [--expect K]
 //        [--mdns-port P] [--liveness-ms MS]
 // Lines out: LISTEN <addr> <id> start_ns=.. listen_ns=..   SYNCED ns=..   (K remote slices held)
 //            JOINED <id> ns=..   LEFT <id> <reason> ns=..   SENT n=.. ns=..   REPORT ...   STOPPED
 // Commands:  lat SIZE COUNT RATE      paced set()s of SIZE-byte values on store 0
-//            burst SIZE SECONDS MAX   set()s as fast as possible, round-robin over the stores
+//            burst SIZE SECONDS RATE  RATE set()s per second (0: as fast as possible),
+//                                     round-robin over the --tput-stores throughput stores
 //            bulk SIZE SECONDS        64 KiB-class bus messages to every peer, flow-controlled
 //            report                   what this node received since the last report
 //            quit                     graceful stop
@@ -139,12 +140,18 @@ class BenchNode {
       opts.mdns_options.ipv6 = false;
     }
     const size_t n_stores = std::stoul(flag("stores", "4"));
+    const size_t n_tput = std::max<size_t>(1, std::stoul(flag("tput-stores", "64")));
     expect_ = std::stoul(flag("expect", "0"));
     MeshNode node(Identity::generate(flag("name", "bench")), secret.value(), opts);
     node.addObserver(&printer_);
     for (size_t i = 0; i < n_stores; ++i) {
       stores_.push_back(std::make_unique<RawStore>("s" + std::to_string(i), node.id()));
       handles_.push_back(stores_.back()->listen([this, i](const RawStore::Event& e) { onEvent(i, e); }));
+    }
+    // Throughput stores hold nothing until a burst: they do not count towards --expect.
+    for (size_t i = 0; i < n_tput; ++i) {
+      tput_stores_.push_back(std::make_unique<RawStore>("t" + std::to_string(i), node.id()));
+      handles_.push_back(tput_stores_.back()->listen([this](const RawStore::Event& e) { onEvent(SIZE_MAX, e); }));
     }
     Status st = node.start();
     if (!st.isOk()) return fatal(st.toString());
@@ -154,6 +161,7 @@ class BenchNode {
     node.call([&](MeshCore& core) {
       adapter_ = std::make_unique<StoreSyncAdapter>(node.env(), core);
       for (auto& s : stores_) adapter_->addStore(*s).ignore();
+      for (auto& s : tput_stores_) adapter_->addStore(*s).ignore();
       return 0;
     });
     emitLine("LISTEN " + node.listenAddress() + " " + node.id().shortString() + " start_ns=" +
@@ -184,7 +192,7 @@ class BenchNode {
   void onEvent(size_t store, const RawStore::Event& e) {
     if (auto* u = std::get_if<RawStore::PeerUpdated>(&e)) {
       const int64_t now = monoNs();
-      if (held_.insert({store, u->device}).second && expect_ && held_.size() == expect_)
+      if (store != SIZE_MAX && held_.insert({store, u->device}).second && expect_ && held_.size() == expect_)
         emitLine("SYNCED ns=" + std::to_string(now));
       if (u->value.size() < kStampBytes) return;
       int64_t stamp;
@@ -209,6 +217,20 @@ class BenchNode {
     received_.bulk_bytes += m.payload.size();
   }
 
+  // set()s round-robin over the throughput stores for `seconds`: `rate` per second in 1 ms
+  // ticks, or as fast as this thread can when `rate` is 0. Returns how many.
+  uint64_t burst(size_t size, double seconds, size_t rate) {
+    const int64_t start = monoNs(), end = start + static_cast<int64_t>(seconds * 1e9);
+    const size_t per_tick = rate / 1000;
+    uint64_t n = 0;
+    for (int64_t tick = 0; monoNs() < end && n < 100000000; ++tick) {
+      if (rate) sleepUntilNs(start + tick * 1000000);
+      for (size_t i = 0; i < (rate ? per_tick : 64); ++i, ++n)
+        tput_stores_[n % tput_stores_.size()]->set(stampedValue(size, kKindThroughput, static_cast<uint32_t>(n))).ignore();
+    }
+    return n;
+  }
+
   void commands(MeshNode& node) {
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -225,14 +247,10 @@ class BenchNode {
         }
         emitLine("SENT n=" + std::to_string(count) + " ns=" + std::to_string(monoNs()));
       } else if (cmd == "burst") {
-        size_t size = 0, max = 0;
+        size_t size = 0, rate = 0;
         double seconds = 0;
-        in >> size >> seconds >> max;
-        const int64_t end = monoNs() + static_cast<int64_t>(std::min(seconds, 60.0) * 1e9);
-        uint64_t n = 0;
-        for (; n < max && monoNs() < end; ++n)
-          stores_[n % stores_.size()]->set(stampedValue(size, kKindThroughput, static_cast<uint32_t>(n))).ignore();
-        emitLine("SENT n=" + std::to_string(n) + " ns=" + std::to_string(monoNs()));
+        in >> size >> seconds >> rate;
+        emitLine("SENT n=" + std::to_string(burst(size, std::min(seconds, 60.0), rate)) + " ns=" + std::to_string(monoNs()));
       } else if (cmd == "bulk") {
         size_t size = 0;
         double seconds = 0;
@@ -254,6 +272,7 @@ class BenchNode {
   std::vector<std::string> peers_;
   EventPrinter printer_;
   std::vector<std::unique_ptr<RawStore>> stores_;
+  std::vector<std::unique_ptr<RawStore>> tput_stores_;
   std::vector<ListenerHandle> handles_;
   std::unique_ptr<StoreSyncAdapter> adapter_;
   std::unique_ptr<BulkPump> bulk_;
