@@ -159,7 +159,9 @@ class BenchNode {
     if (!sub) return fatal(sub.status().toString());
     bulk_sub_ = std::move(sub).value();
     node.call([&](MeshCore& core) {
-      adapter_ = std::make_unique<StoreSyncAdapter>(node.env(), core);
+      AdapterOptions ao;
+      if (flags_.count("max-pending-kb")) ao.max_pending_bytes_per_peer = std::stoul(flags_.at("max-pending-kb")) * 1024;
+      adapter_ = std::make_unique<StoreSyncAdapter>(node.env(), core, ao);
       for (auto& s : stores_) adapter_->addStore(*s).ignore();
       for (auto& s : tput_stores_) adapter_->addStore(*s).ignore();
       return 0;
@@ -261,7 +263,15 @@ class BenchNode {
           return 0;
         });
       } else if (cmd == "report") {
-        emitLine(received_.take());
+        std::string sync = node.call([&](MeshCore&) {
+          const SyncStats& st = adapter_->stats();
+          return " sync_sent=" + std::to_string(st.slices_sent) + " sync_applied=" + std::to_string(st.slices_applied) +
+                 " sync_stale=" + std::to_string(st.slices_stale) + " deferrals=" + std::to_string(st.deferrals) +
+                 " unknown_store=" + std::to_string(st.slices_unknown_store) + " rejected=" + std::to_string(st.slices_rejected) +
+                 " malformed=" + std::to_string(st.malformed) + " from_unlinked=" + std::to_string(st.from_unlinked) +
+                 " send_errors=" + std::to_string(st.send_errors);
+        });
+        emitLine(received_.take() + sync);
       } else if (cmd == "quit") {
         break;
       }
