@@ -8,6 +8,9 @@ namespace meshslice {
 
 // A chunk shorter than this is not worth a record of its own: start a new frame instead.
 constexpr size_t kMinChunk = 256;
+// A reassembly buffer up to this size is kept for the next long message; larger ones (rare,
+// up to the message limit) are freed so an idle link does not hold them.
+constexpr size_t kMaxReusedMessageBuffer = 256 * 1024;
 
 void RecordWriter::append(ByteView message) {
   size_t offset = 0;
@@ -87,7 +90,8 @@ Status RecordReader::feed(ByteView rest, const std::function<bool(ByteView)>& on
         message.swap(partial_);
         go_on = on_message(message);
         sodium_memzero(message.data(), message.size());
-        if (partial_.empty() && message.capacity() > partial_.capacity()) {
+        if (partial_.empty() && message.capacity() > partial_.capacity() &&
+            message.capacity() <= kMaxReusedMessageBuffer) {
           message.clear();
           partial_.swap(message);
         }
