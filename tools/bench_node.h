@@ -8,6 +8,7 @@
 // Lines out: LISTEN <addr> <id> start_ns=.. listen_ns=..   SYNCED ns=..   (K remote slices held)
 //            JOINED <id> ns=..   LEFT <id> <reason> ns=..   SENT n=.. ns=..   REPORT ...   STOPPED
 // Commands:  lat SIZE COUNT RATE      paced set()s of SIZE-byte values on store 0
+//            latloop SIZE COUNT RATE  the same, called on the node's loop thread
 //            burst SIZE SECONDS RATE  RATE set()s per second (0: as fast as possible),
 //                                     round-robin over the --tput-stores throughput stores
 //            bulk SIZE SECONDS        64 KiB-class bus messages to every peer, flow-controlled
@@ -121,6 +122,34 @@ class BulkPump {
   bool done_ = false;
 };
 
+// Calls set() on the node's own loop thread from a timer, `count` times every `period`: the
+// latency of a write made where the node runs (an embedding host loop, the daemon's control
+// socket), without a wake-up of the loop thread by another thread.
+class LoopPacer {
+ public:
+  LoopPacer(Env& env, RawStore& store, size_t size, size_t count, Micros period, std::function<void()> done)
+      : env_(env), store_(store), size_(size), count_(count), period_(period), done_(std::move(done)),
+        start_(env.now()) {
+    timer_ = env_.newTimer([this] { fire(); });
+    timer_->start(0);
+  }
+
+ private:
+  void fire() {
+    store_.set(stampedValue(size_, kKindLatency, static_cast<uint32_t>(sent_))).ignore();
+    if (++sent_ >= count_) return done_();
+    timer_->start(start_ + static_cast<Micros>(sent_) * period_ - env_.now());
+  }
+  Env& env_;
+  RawStore& store_;
+  size_t size_, count_;
+  Micros period_;
+  std::function<void()> done_;
+  Micros start_;
+  size_t sent_ = 0;
+  std::unique_ptr<Timer> timer_;
+};
+
 class BenchNode {
  public:
   BenchNode(const std::map<std::string, std::string>& flags, const std::vector<std::string>& peers)
@@ -172,6 +201,7 @@ class BenchNode {
     commands(node);
     node.call([&](MeshCore&) {
       bulk_.reset();
+      pacer_.reset();
       bulk_sub_.reset();
       adapter_->stop();
       adapter_.reset();
@@ -248,6 +278,22 @@ class BenchNode {
           stores_[0]->set(stampedValue(size, kKindLatency, static_cast<uint32_t>(i))).ignore();
         }
         emitLine("SENT n=" + std::to_string(count) + " ns=" + std::to_string(monoNs()));
+      } else if (cmd == "latloop") {
+        size_t size = 0, count = 0, rate = 1;
+        in >> size >> count >> rate;
+        auto done = std::make_shared<std::promise<void>>();
+        node.call([&](MeshCore&) {
+          pacer_ = std::make_unique<LoopPacer>(node.env(), *stores_[0], size, std::clamp<size_t>(count, 1, 1000000),
+                                               kSeconds / static_cast<Micros>(std::max<size_t>(rate, 1)),
+                                               [done] { done->set_value(); });
+          return 0;
+        });
+        done->get_future().wait_for(std::chrono::seconds(120));
+        node.call([&](MeshCore&) {
+          pacer_.reset();
+          return 0;
+        });
+        emitLine("SENT n=" + std::to_string(count) + " ns=" + std::to_string(monoNs()));
       } else if (cmd == "burst") {
         size_t size = 0, rate = 0;
         double seconds = 0;
@@ -286,6 +332,7 @@ class BenchNode {
   std::vector<ListenerHandle> handles_;
   std::unique_ptr<StoreSyncAdapter> adapter_;
   std::unique_ptr<BulkPump> bulk_;
+  std::unique_ptr<LoopPacer> pacer_;  // loop thread
   Subscription bulk_sub_;  // reset on the loop thread
   std::set<std::pair<size_t, DeviceId>> held_;  // loop thread
   size_t expect_ = 0;

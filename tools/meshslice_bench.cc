@@ -109,9 +109,11 @@ class Mesh {
 
 std::string sizeName(size_t s) { return s >= 1024 ? std::to_string(s / 1024) + "KiB" : std::to_string(s) + "B"; }
 
-void latency(Mesh& m, size_t n, size_t size, const Config& cfg) {
+// set() on node 0 (`cmd`: "lat" from another thread of the process, "latloop" on its loop
+// thread) until applied on the others.
+void latency(Mesh& m, size_t n, size_t size, const Config& cfg, const std::string& cmd = "lat") {
   m.dropLines();
-  tell(m.kids[0], "lat " + std::to_string(size) + " " + std::to_string(cfg.lat_count) + " " + std::to_string(cfg.lat_rate));
+  tell(m.kids[0], cmd + " " + std::to_string(size) + " " + std::to_string(cfg.lat_count) + " " + std::to_string(cfg.lat_rate));
   if (m.collect({&m.kids[0]}, "SENT", static_cast<int>(cfg.lat_count * 1000 / cfg.lat_rate) + 20000).empty()) return;
   idle(m.kids, 200);
   auto receivers = m.all(1);
@@ -125,7 +127,7 @@ void latency(Mesh& m, size_t n, size_t size, const Config& cfg) {
     p999.push_back(field(r, "p999_us"));
   }
   if (p50.empty()) return;
-  std::string k = "N" + std::to_string(n) + " " + sizeName(size) + " latency ";
+  std::string k = "N" + std::to_string(n) + " " + sizeName(size) + (cmd == "lat" ? "" : " loop-thread set()") + " latency ";
   figure(k + "p50 (median receiver)", median(p50), "us");
   figure(k + "p99 (worst receiver)", *std::max_element(p99.begin(), p99.end()), "us");
   figure(k + "p999 (worst receiver)", *std::max_element(p999.begin(), p999.end()), "us");
@@ -208,6 +210,8 @@ void runMesh(const std::string& exe, const Config& cfg, size_t n, std::vector<st
   const bool pair = n == 2;
   for (size_t size : cfg.sizes)
     if (pair || size == 1024) latency(m, n, size, cfg);
+  if (pair)
+    for (size_t size : cfg.sizes) latency(m, n, size, cfg, "latloop");
   for (size_t size : cfg.sizes) {
     if (!pair && size != 1024) continue;
     std::vector<size_t> rates = size >= 65536 ? std::vector<size_t>{1000, 5000, 0}
@@ -361,10 +365,14 @@ void ratio(const std::string& name, const std::string& a, const std::string& b, 
 
 void printRatios() {
   std::printf("\n== ratios ==\n");
+  g_figures["one ms"] = 1000;
   ratio("1KiB propagation p50 / raw TCP 1KiB RTT p50 (both paced)", "N2 1KiB latency p50 (median receiver)",
+        "raw TCP 1KiB paced RTT p50", "<= 1.5");
+  ratio("  same, set() on the node's loop thread", "N2 1KiB loop-thread set() latency p50 (median receiver)",
         "raw TCP 1KiB paced RTT p50", "<= 1.5");
   ratio("1KiB propagation p50 / raw TCP 1KiB one-way p50", "N2 1KiB latency p50 (median receiver)",
         "raw TCP 1KiB paced one-way p50", "-");
+  ratio("1KiB propagation p99 at 1,000/s (ms)", "N2 1KiB latency p99 (worst receiver)", "one ms", "< 1");
   ratio("64KiB encrypted bus MB/s / raw TCP 64KiB MB/s", "N2 64KiB bus messages MB/s (encrypted)",
         "raw TCP 64KiB MB/s", ">= 0.60");
   ratio("1KiB slice updates/s N2 (max) / raw TCP 1KiB msgs/s", "N2 1KiB @max applied/s (sum of receivers)",
