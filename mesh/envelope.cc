@@ -230,6 +230,18 @@ Bytes encodeEnvelope(const Envelope& envelope) {
   return out;
 }
 
+Bytes encodeMessageEnvelope(std::string_view ns, ByteView payload) {
+  assert(validateNamespace(ns, /*allow_reserved=*/true).isOk() && payload.size() <= kMaxPayloadSize);
+  Bytes out;
+  out.reserve(payload.size() + ns.size() + 16);  // array, type, str and bin headers
+  MsgpackWriter w(out);
+  w.packer().pack_array(3);
+  w.packer().pack_uint64(static_cast<uint64_t>(EnvelopeType::kMessage));
+  w.packStr(ns);
+  w.packBin(payload);
+  return out;
+}
+
 Result<Envelope> decodeEnvelope(ByteView bytes) {
   if (bytes.size() > kMaxMessageSize) {
     return tooLarge("envelope of " + std::to_string(bytes.size()) + " bytes exceeds " +

@@ -80,6 +80,9 @@ Status validateEnvelope(const Envelope& envelope);
 // Canonical msgpack encoding (at most kMaxMessageSize bytes). The envelope must pass
 // validateEnvelope() (asserted): callers validate user input before building envelopes.
 Bytes encodeEnvelope(const Envelope& envelope);
+// The bytes of encodeEnvelope(BusMessage{ns, payload}), without copying the payload into a
+// BusMessage first (the hot path of every bus send). `ns` and `payload` must be valid as there.
+Bytes encodeMessageEnvelope(std::string_view ns, ByteView payload);
 
 // Decodes one envelope from untrusted bytes. kTooLarge if bytes exceed kMaxMessageSize or a
 // container/str/bin limit; kMalformed for anything else that is not exactly one valid envelope.

@@ -95,7 +95,8 @@ Status MdnsDiscovery::Link::open() {
     responder_->start(now);
   }
   if (o.browse) {
-    querier_.emplace(MdnsBrowseConfig{mdns::kServiceType, o.device_id, o.mesh_tag, info_.name},
+    querier_.emplace(MdnsBrowseConfig{mdns::kServiceType, o.device_id, o.mesh_tag, info_.name,
+                                      o.unicast_first_query},
                      owner_.env_.randomU64());
     querier_->start(now);
   }

@@ -42,6 +42,9 @@ struct MdnsOptions {
   bool ipv6 = true;
   bool advertise = true;            // run the responder
   bool browse = true;               // run the querier
+  // QU bit on the first query of each link (MdnsBrowseConfig::unicast_first_query): running
+  // peers answer a starting node by unicast at once.
+  bool unicast_first_query = true;
   Micros interface_scan_interval = 5 * kSeconds;
 };
 

@@ -36,6 +36,7 @@ MdnsQuerier::MdnsQuerier(MdnsBrowseConfig config, uint64_t seed)
 
 void MdnsQuerier::start(Micros now) {
   started_ = true;
+  first_query_ = true;
   next_query_ = now;
   query_interval_ = mdns::kQueryFirstInterval;
 }
@@ -245,6 +246,8 @@ std::vector<MdnsOutgoing> MdnsQuerier::poll(Micros now) {
   };
   if (started_ && now >= next_query_) {
     ask(config_.service, dns::kTypePtr);
+    if (first_query_ && config_.unicast_first_query) q.questions.back().unicast_response = true;
+    first_query_ = false;
     for (const Entry* e : find(config_.service, dns::kTypePtr)) {
       Micros left = e->expires - now;
       if (left * 2 <= static_cast<Micros>(e->record.ttl) * kSeconds) continue;

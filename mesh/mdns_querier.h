@@ -25,6 +25,10 @@ struct MdnsBrowseConfig {
   std::string own_device_id;   // adverts with this TXT "id" are our own: ignored
   std::string mesh_tag;        // adverts whose TXT "mesh" differs are another mesh: ignored
   std::string interface_name;  // zone for IPv6 link-local endpoints ("fe80::1%eth0")
+  // Sets the QU bit on the first query after start() (RFC 6762 §5.4): responders answer it by
+  // unicast at once instead of waiting out the 20-120 ms shared-answer delay and the 1 s
+  // per-record multicast limit, so a node that starts finds running peers in milliseconds.
+  bool unicast_first_query = false;
 };
 
 struct MdnsBrowseEvent {
@@ -80,6 +84,7 @@ class MdnsQuerier {
   MdnsBrowseConfig config_;
   uint64_t rng_;
   bool started_ = false;
+  bool first_query_ = false;  // the next service query is the first since start()
   Micros next_query_ = 0;
   Micros query_interval_ = 0;
   std::map<std::string, Entry> cache_;  // name/type/rdata identity -> entry

@@ -147,7 +147,10 @@ void MeshCore::onSessionEstablished(PeerSession& s) {
   }
   if (!s.dialedEndpoint().empty()) {
     auto it = dialers_.find(s.dialedEndpoint());
-    if (it != dialers_.end()) it->second.device = id;
+    if (it != dialers_.end()) {
+      it->second.device = id;
+      it->second.quick_retries = 0;
+    }
   }
   auto it = peers_.find(id);
   if (it != peers_.end() && it->second.session && it->second.session != &s) {
@@ -265,9 +268,17 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
     auto it = dialers_.find(s.dialedEndpoint());
     if (it != dialers_.end() && running_) {
       Dialer& d = it->second;
-      d.backoff = was_stable ? 0 : (d.backoff == 0 ? options_.backoff_initial
-                                                   : std::min(d.backoff * 2, options_.backoff_max));
-      scheduleDial(d, d.backoff == 0 ? 0 : env_.randomBetween(d.backoff / 2, d.backoff));
+      if (!s.established() && d.quick_retries < kMaxQuickRedials && awaitingRedial(d.endpoint)) {
+        // A redial of a peer whose link just dropped was accepted and closed before the
+        // handshake: under kill -9 the dying process's listener can still take a connection.
+        // Ask again at once; a refusal then evicts the peer without waiting out the backoff.
+        ++d.quick_retries;
+        scheduleDial(d, 0);
+      } else {
+        d.backoff = was_stable ? 0 : (d.backoff == 0 ? options_.backoff_initial
+                                                     : std::min(d.backoff * 2, options_.backoff_max));
+        scheduleDial(d, d.backoff == 0 ? 0 : env_.randomBetween(d.backoff / 2, d.backoff));
+      }
     }
   }
   if (s.established()) {
@@ -298,6 +309,12 @@ void MeshCore::onSessionDrained(PeerSession& s) {
   if (it == peers_.end() || it->second.session != &s) return;
   auto observers = observers_;
   for (auto* o : observers) o->onPeerDrained(s.peerId());
+}
+
+bool MeshCore::awaitingRedial(const std::string& endpoint) const {
+  for (const auto& [id, peer] : peers_)
+    if (peer.redial_endpoint == endpoint && !peer.session && peer.grace_timer) return true;
+  return false;
 }
 
 void MeshCore::redial(Peer& peer) {
@@ -396,6 +413,12 @@ Status MeshCore::sendEnvelope(const DeviceId& peer, const Envelope& envelope) {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
   return it->second.session->send(envelope);
+}
+
+Status MeshCore::sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
+  return it->second.session->sendEncoded(encoded);
 }
 
 size_t MeshCore::pendingBytesTo(const DeviceId& peer) const {

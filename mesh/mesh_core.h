@@ -92,6 +92,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
 
   // EnvelopeSender (used by the bus and by store sync).
   Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;
+  Status sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) override;
   std::vector<DeviceId> connectedPeers() const override;
   // Bytes queued towards a peer (0 if unknown): lets senders coalesce instead of queueing.
   size_t pendingBytesTo(const DeviceId& peer) const;
@@ -111,7 +112,12 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
     DeviceId device;  // learned from the first session
     // Made to probe an inbound peer's listener after its link dropped; dropped on eviction.
     bool probe = false;
+    // Redials retried at once after being accepted and closed before the handshake (a dying
+    // listener); reset when a session through this dialer is established.
+    int quick_retries = 0;
   };
+  // Immediate retries of such a redial before the usual backoff applies again.
+  static constexpr int kMaxQuickRedials = 3;
 
   void onAccept(std::unique_ptr<Link> link);
   void dial(Dialer& d);
@@ -127,6 +133,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // By value: the caller's ID often lives in the entry (or timer) that eviction destroys.
   void evict(DeviceId id, LeaveReason reason);
   void redial(Peer& peer);
+  // Whether a peer whose link dropped is waiting for a redial of `endpoint` to settle it.
+  bool awaitingRedial(const std::string& endpoint) const;
   void onTick();
   void destroyLater(PeerSession* s);
   size_t handshakingSessions() const;

@@ -87,13 +87,10 @@ Result<PublishResult> MessageBus::publishReserved(std::string_view ns, ByteView 
 
 Result<PublishResult> MessageBus::publishImpl(std::string_view ns, ByteView payload) {
   if (payload.size() > kMaxPayloadSize) return tooLarge("payload over " + std::to_string(kMaxPayloadSize) + " bytes");
-  BusMessage msg;
-  msg.ns = std::string(ns);
-  msg.payload.assign(payload.begin(), payload.end());
-  Envelope env = std::move(msg);
+  const Bytes encoded = encodeMessageEnvelope(ns, payload);  // once for every peer
   PublishResult result;
   for (const DeviceId& peer : sender_.connectedPeers()) {
-    Status st = sender_.sendEnvelope(peer, env);
+    Status st = sender_.sendEncodedEnvelope(peer, encoded);
     if (st.isOk()) result.reached.push_back(peer);
     else result.failed.emplace_back(peer, st);
   }
@@ -111,10 +108,7 @@ Status MessageBus::sendReserved(const DeviceId& peer, std::string_view ns, ByteV
 
 Status MessageBus::sendImpl(const DeviceId& peer, std::string_view ns, ByteView payload) {
   if (payload.size() > kMaxPayloadSize) return tooLarge("payload over " + std::to_string(kMaxPayloadSize) + " bytes");
-  BusMessage msg;
-  msg.ns = std::string(ns);
-  msg.payload.assign(payload.begin(), payload.end());
-  return sender_.sendEnvelope(peer, msg);
+  return sender_.sendEncodedEnvelope(peer, encodeMessageEnvelope(ns, payload));
 }
 
 Status MessageBus::request(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout,

@@ -73,6 +73,13 @@ struct PublishResult {
 class EnvelopeSender {
  public:
   virtual Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) = 0;
+  // Sends an envelope that is already encoded (by encodeEnvelope() or encodeMessageEnvelope()),
+  // so one encoding can go to many peers. The default decodes it again.
+  virtual Status sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) {
+    auto envelope = decodeEnvelope(encoded);
+    if (!envelope) return envelope.status();
+    return sendEnvelope(peer, envelope.value());
+  }
   virtual std::vector<DeviceId> connectedPeers() const = 0;
 
  protected:

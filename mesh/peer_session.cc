@@ -17,7 +17,11 @@ PeerSession::PeerSession(Env& env, std::unique_ptr<Link> link, bool initiator,
 }
 
 Status PeerSession::send(const Envelope& envelope) {
-  Status st = channel_.sendMessage(encodeEnvelope(envelope));
+  return sendEncoded(encodeEnvelope(envelope));
+}
+
+Status PeerSession::sendEncoded(ByteView encoded) {
+  Status st = channel_.sendMessage(encoded);
   if (st.isOk()) last_sent_ = env_.now();
   return st;
 }

@@ -46,6 +46,8 @@ class PeerSession final : private ChannelHandler {
   void start() { channel_.start(); }
   // Encodes and queues an envelope. Fails with kClosed/kBusy/kTooLarge as the channel does.
   Status send(const Envelope& envelope);
+  // Queues an envelope already encoded by encodeEnvelope()/encodeMessageEnvelope().
+  Status sendEncoded(ByteView encoded);
   void close(const Status& reason) { channel_.close(reason); }
 
   bool established() const { return established_; }

@@ -262,24 +262,41 @@ void StoreSyncAdapter::scheduleFlush() {
 
 void StoreSyncAdapter::flushAll() {
   if (stopped_) return;
+  FlushCache cache;  // a slice going to many peers is read and encoded once
   for (auto& [id, peer] : peers_)
-    if (!peer.dirty.empty()) flushPeer(id, peer);
+    if (!peer.dirty.empty()) flushPeer(id, peer, cache);
+}
+
+const StoreSyncAdapter::EncodedSlice& StoreSyncAdapter::encodedLocal(const std::string& store_id,
+                                                                     FlushCache& cache) const {
+  auto [it, inserted] = cache.try_emplace(store_id);
+  if (inserted) {
+    ISyncableStore* store = findStore(store_id);
+    DeviceSlice slice = store ? store->localSlice() : DeviceSlice{};
+    it->second.version = slice.version;
+    if (slice.version != 0) it->second.message = encodeSyncMessage(SliceUpdate{store_id, std::move(slice)});
+  }
+  return it->second;
+}
+
+void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
+  FlushCache cache;
+  flushPeer(id, peer, cache);
 }
 
 // Sends each dirty store's current local slice, unless the peer's queue is too full: then the
 // rest stays dirty and is read again (newest state) when the peer is flushed next.
-void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
+void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache) {
   for (auto it = peer.dirty.begin(); it != peer.dirty.end();) {
     if (core_.pendingBytesTo(id) > options_.max_pending_bytes_per_peer) return markOwed(peer);
-    ISyncableStore* store = findStore(it->first);
-    const DeviceSlice slice = store ? store->localSlice() : DeviceSlice{};
+    const EncodedSlice& slice = encodedLocal(it->first, cache);
     auto sent = peer.sent.find(it->first);
     const bool already = !it->second && sent != peer.sent.end() && sent->second >= slice.version;
     if (slice.version == 0 || already) {
       it = peer.dirty.erase(it);
       continue;
     }
-    Status st = send(id, SliceUpdate{it->first, slice});
+    Status st = sendEncoded(id, slice.message);
     if (st.code() == Code::kBusy) return markOwed(peer);
     if (st.isOk()) {
       ++stats_.slices_sent;
@@ -352,8 +369,12 @@ void StoreSyncAdapter::sendRequest(const DeviceId& peer, std::vector<std::string
 }
 
 Status StoreSyncAdapter::send(const DeviceId& peer, const SyncMessage& message) {
+  return sendEncoded(peer, encodeSyncMessage(message));
+}
+
+Status StoreSyncAdapter::sendEncoded(const DeviceId& peer, ByteView message) {
   if (stopped_) return Status(Code::kClosed, "store sync adapter stopped");
-  Status st = core_.bus().sendReserved(peer, kSyncNamespace, encodeSyncMessage(message));
+  Status st = core_.bus().sendReserved(peer, kSyncNamespace, message);
   if (!st.isOk()) {
     ++stats_.send_errors;
     MS_LOG(kDebug, "sync") << "send to " << peer.shortString() << ": " << st.toString();

@@ -43,7 +43,9 @@ struct AdapterOptions {
   // How often an owed peer's queue is checked. The link's own drained signal only fires after
   // a send was refused, which this threshold normally prevents, so this check is what notices
   // a slow peer catching up.
-  Micros owed_recheck_interval = 100 * kMillis;
+  // Short, because a peer that is owed waits for it (e.g. a newcomer fetching large slices);
+  // the timer only runs while some peer is owed.
+  Micros owed_recheck_interval = 10 * kMillis;
 };
 
 struct SyncStats {
@@ -116,7 +118,15 @@ class StoreSyncAdapter final : public PeerObserver {
   void markDirty(PeerState& peer, const std::string& store_id, bool force);
   void scheduleFlush();
   void flushAll();
+  // A local slice read and encoded once per flush, for every peer it goes to.
+  struct EncodedSlice {
+    uint64_t version = 0;  // 0: nothing to send
+    Bytes message;         // the encoded SliceUpdate
+  };
+  using FlushCache = std::map<std::string, EncodedSlice>;
+  const EncodedSlice& encodedLocal(const std::string& store_id, FlushCache& cache) const;
   void flushPeer(const DeviceId& id, PeerState& peer);
+  void flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache);
   void markOwed(PeerState& peer);
   void onOwedRecheck();
   void onAntiEntropy();
@@ -125,6 +135,7 @@ class StoreSyncAdapter final : public PeerObserver {
   void sendDigests(const DeviceId& peer, const std::vector<Digest>& digests);
   void sendRequest(const DeviceId& peer, std::vector<std::string> store_ids);
   Status send(const DeviceId& peer, const SyncMessage& message);
+  Status sendEncoded(const DeviceId& peer, ByteView message);
   ISyncableStore* findStore(const std::string& id) const;
 
   Env& env_;

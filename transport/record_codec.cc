@@ -8,6 +8,9 @@ namespace meshslice {
 
 // A chunk shorter than this is not worth a record of its own: start a new frame instead.
 constexpr size_t kMinChunk = 256;
+// A reassembly buffer up to this size is kept for the next long message; larger ones (rare,
+// up to the message limit) are freed so an idle link does not hold them.
+constexpr size_t kMaxReusedMessageBuffer = 256 * 1024;
 
 void RecordWriter::append(ByteView message) {
   size_t offset = 0;
@@ -45,7 +48,10 @@ void RecordWriter::consume(size_t bytes) {
   offset_ += bytes;
   // A sent frame is closed: later records start a new one.
   if (offset_ > frame_start_) frame_start_ = pending_.size();
-  if (offset_ == pending_.size() || offset_ > 256 * 1024) {
+  // Compact when everything was sent, or when the sent prefix is both large and at least half
+  // of the buffer: moving the unsent rest then costs no more than what was sent (amortized
+  // O(1) per byte, where compacting after every 256 KiB made a long queue quadratic).
+  if (offset_ == pending_.size() || (offset_ > 256 * 1024 && offset_ * 2 >= pending_.size())) {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(offset_));
     frame_start_ -= offset_;
     offset_ = 0;
@@ -79,10 +85,16 @@ Status RecordReader::feed(ByteView rest, const std::function<bool(ByteView)>& on
     } else {
       partial_.insert(partial_.end(), body.begin(), body.end());
       if (flags & kRecordFin) {
+        // The wiped buffer goes back to partial_: the next long message reuses its capacity.
         Bytes message;
         message.swap(partial_);
         go_on = on_message(message);
         sodium_memzero(message.data(), message.size());
+        if (partial_.empty() && message.capacity() > partial_.capacity() &&
+            message.capacity() <= kMaxReusedMessageBuffer) {
+          message.clear();
+          partial_.swap(message);
+        }
       }
     }
     if (!go_on) return Status::ok();

@@ -13,7 +13,7 @@ struct TcpLink::WriteReq {
 };
 
 TcpLink::TcpLink(EventLoop& loop, std::unique_ptr<UvHandle<uv_tcp_t>> handle, TcpLinkOptions options)
-    : loop_(loop), handle_(std::move(handle)), options_(options), read_buffer_(kReadBufferSize) {
+    : loop_(loop), handle_(std::move(handle)), options_(options) {
   handle_->get()->data = this;
   uv_timer_init(loop_.uv(), linger_timer_.get());
   linger_timer_.markInitialized(this);
@@ -32,14 +32,18 @@ void TcpLink::start(LinkHandler* handler) {
   if (rc != 0) fail(ioError(std::string("read start: ") + uv_strerror(rc)));
 }
 
+// One read buffer per thread, shared by every link that thread's loop runs: onRead consumes
+// all of it before returning (the frame decoder copies a partial frame) and libuv never nests
+// reads, so links need no buffer of their own. It holds only ciphertext. An idle link thus
+// costs no 64 KiB of resident memory.
 void TcpLink::onAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* self = ownerOf<TcpLink>(h);
   if (!self) {
     *buf = uv_buf_init(nullptr, 0);
     return;
   }
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->read_buffer_.data()),
-                     static_cast<unsigned>(self->read_buffer_.size()));
+  static thread_local Bytes shared(kReadBufferSize);
+  *buf = uv_buf_init(reinterpret_cast<char*>(shared.data()), static_cast<unsigned>(shared.size()));
 }
 
 void TcpLink::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -74,6 +78,7 @@ void TcpLink::flush() {
   if (pending_.empty() || !open_) return;
   auto* w = new WriteReq;
   w->data.swap(pending_);
+  pending_.swap(spare_);  // empty; keeps the capacity of an earlier write's buffer
   inflight_bytes_ = w->data.size();
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
   int rc = uv_write(&w->req, handle_->stream(), &buf, 1, &TcpLink::onWrite);
@@ -89,6 +94,14 @@ void TcpLink::onWrite(uv_write_t* req, int status) {
   auto* self = ownerOf<TcpLink>(req->handle);
   if (!self) return;  // the link is gone; the buffer dies with w
   self->inflight_bytes_ = 0;
+  if (self->pending_.empty()) {
+    // Idle: give the buffers back, an idle link holds no write memory.
+    Bytes().swap(self->pending_);
+    Bytes().swap(self->spare_);
+  } else if (w->data.capacity() > self->spare_.capacity()) {
+    w->data.clear();
+    self->spare_.swap(w->data);
+  }
   if (status != 0) {
     self->fail(ioError(std::string("write: ") + uv_strerror(status)));
     return;
@@ -129,6 +142,7 @@ void TcpLink::finishClose() {
   if (!open_) return;
   open_ = false;
   pending_.clear();
+  spare_ = Bytes();
   uv_timer_stop(linger_timer_.get());
   handle_->close();  // cancels in-flight writes; their callbacks see no owner
   inflight_bytes_ = 0;

@@ -51,8 +51,11 @@ class TcpLink final : public Link {
   TcpLinkOptions options_;
   LinkHandler* handler_ = nullptr;
   FrameDecoder decoder_{kMaxFrameBody};
-  Bytes read_buffer_;
   Bytes pending_;  // framed bytes not yet handed to uv_write
+  // While streaming, the buffer of the last finished write, emptied: the next pending_ reuses
+  // its capacity, so steady streaming neither reallocates nor page-faults fresh memory per
+  // write. Released when the link goes idle.
+  Bytes spare_;
   size_t inflight_bytes_ = 0;
   bool open_ = true;
   bool closing_ = false;  // close() called; flushing

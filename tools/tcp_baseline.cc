@@ -1,0 +1,263 @@
+// tcp_baseline: the physical limit meshslice's figures are compared with. Plain TCP on
+// 127.0.0.1 between two processes, no encryption, no codec: a libuv server (the same event loop
+// a node runs) and a client with blocking sockets and TCP_NODELAY, moving the same message sizes
+// the slice benchmarks use.
+//
+//   tcp_baseline [--sizes 64,1024,65536] [--count 3000] [--rate 1000] [--seconds 2]
+//
+// Per size it prints
+//   RTT size=S samples=N p50_us=.. p99_us=.. p999_us=.. oneway_p50_us=.. oneway_p99_us=..
+//     (ping-pong paced at --rate; one-way from a CLOCK_MONOTONIC stamp the server compares)
+//   TPUT size=S msgs_per_s=.. mb_per_s=..
+//     (one-way stream of length-prefixed messages for --seconds, counted by the server)
+// Loopback only; every phase is bounded in count and time.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "tools/bench_support.h"
+
+using namespace meshslice::bench;
+
+namespace {
+
+// Frame: len:u32le | kind:u8 | stamp:i64 | oneway:i64 | padding up to len bytes in total body.
+constexpr uint8_t kPing = 1, kData = 2, kEnd = 3, kAck = 4;
+constexpr size_t kHeader = 4;
+constexpr size_t kMinBody = 1 + 8 + 8;
+
+// ------------------------------------------------------------------ server (libuv)
+struct Conn {
+  uv_tcp_t tcp;
+  std::string buf;
+  char read_buf[65536 + 64];
+  uint64_t msgs = 0, bytes = 0;
+  int64_t first_ns = 0, last_ns = 0;
+};
+
+struct Write {
+  uv_write_t req;
+  std::string data;
+};
+
+void sendBytes(Conn* c, std::string data) {
+  auto* w = new Write{{}, std::move(data)};
+  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &b, 1,
+               [](uv_write_t* r, int) { delete reinterpret_cast<Write*>(r); }) != 0)
+    delete w;
+}
+
+void onFrame(Conn* c, const char* body, size_t len) {
+  uint8_t kind = static_cast<uint8_t>(body[0]);
+  int64_t now = monoNs();
+  if (kind == kPing) {
+    int64_t stamp;
+    std::memcpy(&stamp, body + 1, 8);
+    int64_t oneway = now - stamp;
+    std::string echo(kHeader + len, '\0');
+    uint32_t l = static_cast<uint32_t>(len);
+    std::memcpy(echo.data(), &l, 4);
+    std::memcpy(echo.data() + kHeader, body, len);
+    std::memcpy(echo.data() + kHeader + 9, &oneway, 8);
+    sendBytes(c, std::move(echo));
+  } else if (kind == kData) {
+    if (c->msgs == 0) c->first_ns = now;
+    c->last_ns = now;
+    ++c->msgs;
+    c->bytes += len;
+  } else if (kind == kEnd) {
+    std::printf("RECV msgs=%llu bytes=%llu first_ns=%lld last_ns=%lld\n",
+                static_cast<unsigned long long>(c->msgs), static_cast<unsigned long long>(c->bytes),
+                static_cast<long long>(c->first_ns), static_cast<long long>(c->last_ns));
+    std::fflush(stdout);
+    c->msgs = c->bytes = 0;
+    std::string ack(kHeader + kMinBody, '\0');
+    uint32_t l = kMinBody;
+    std::memcpy(ack.data(), &l, 4);
+    ack[kHeader] = static_cast<char>(kAck);
+    sendBytes(c, std::move(ack));
+  }
+}
+
+void onRead(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+  auto* c = static_cast<Conn*>(s->data);
+  if (n < 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    return;
+  }
+  c->buf.append(b->base, static_cast<size_t>(n));
+  size_t off = 0;
+  while (c->buf.size() - off >= kHeader) {
+    uint32_t len;
+    std::memcpy(&len, c->buf.data() + off, 4);
+    if (c->buf.size() - off - kHeader < len) break;
+    onFrame(c, c->buf.data() + off + kHeader, len);
+    off += kHeader + len;
+  }
+  c->buf.erase(0, off);
+}
+
+int runServer() {
+  uv_loop_t* loop = uv_default_loop();
+  static uv_tcp_t server;
+  uv_tcp_init(loop, &server);
+  sockaddr_in addr{};
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  if (uv_tcp_bind(&server, reinterpret_cast<sockaddr*>(&addr), 0) != 0) return 1;
+  uv_listen(reinterpret_cast<uv_stream_t*>(&server), 16, [](uv_stream_t* srv, int status) {
+    if (status != 0) return;
+    auto* c = new Conn;
+    uv_tcp_init(srv->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(srv, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) return;
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp),
+                  [](uv_handle_t* h, size_t, uv_buf_t* b) {
+                    auto* conn = static_cast<Conn*>(h->data);
+                    *b = uv_buf_init(conn->read_buf, sizeof conn->read_buf);
+                  },
+                  onRead);
+  });
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  uv_tcp_getsockname(&server, reinterpret_cast<sockaddr*>(&ss), &len);
+  std::printf("PORT %d\n", ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port));
+  std::fflush(stdout);
+  // Ends when the parent closes our stdin.
+  static uv_pipe_t in;
+  uv_pipe_init(loop, &in, 0);
+  uv_pipe_open(&in, 0);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&in),
+                [](uv_handle_t*, size_t, uv_buf_t* b) {
+                  static char sink[256];
+                  *b = uv_buf_init(sink, sizeof sink);
+                },
+                [](uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+                  if (n < 0) uv_stop(s->loop);
+                });
+  uv_run(loop, UV_RUN_DEFAULT);
+  return 0;
+}
+
+// ------------------------------------------------------------------ client (blocking)
+bool sendAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool recvAll(int fd, char* p, size_t n) {
+  while (n > 0) {
+    ssize_t r = recv(fd, p, n, 0);
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+int connectTo(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+std::string frame(size_t body, uint8_t kind) {
+  std::string f(kHeader + body, 'x');
+  uint32_t l = static_cast<uint32_t>(body);
+  std::memcpy(f.data(), &l, 4);
+  f[kHeader] = static_cast<char>(kind);
+  return f;
+}
+
+void runRtt(int fd, size_t size, int count, int rate) {
+  std::string f = frame(size, kPing), echo(f.size(), '\0');
+  std::vector<double> rtt, oneway;
+  const int64_t start = monoNs(), period = rate > 0 ? 1000000000LL / rate : 0;
+  for (int i = 0; i < count; ++i) {
+    if (period) sleepUntilNs(start + i * period);
+    int64_t t = monoNs();
+    std::memcpy(f.data() + kHeader + 1, &t, 8);
+    if (!sendAll(fd, f.data(), f.size()) || !recvAll(fd, echo.data(), echo.size())) break;
+    rtt.push_back(static_cast<double>(monoNs() - t) / 1000.0);
+    int64_t ow;
+    std::memcpy(&ow, echo.data() + kHeader + 9, 8);
+    oneway.push_back(static_cast<double>(ow) / 1000.0);
+  }
+  std::printf("RTT size=%zu samples=%zu rate=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f oneway_p50_us=%.1f "
+              "oneway_p99_us=%.1f\n",
+              size, rtt.size(), rate, percentile(rtt, 0.5), percentile(rtt, 0.99), percentile(rtt, 0.999),
+              percentile(oneway, 0.5), percentile(oneway, 0.99));
+}
+
+void runTput(int fd, Child& server, size_t size, double seconds) {
+  // Back-to-back frames in ~256 KiB writes: the sender does no per-message work at all.
+  std::string one = frame(size, kData), batch;
+  while (batch.size() + one.size() <= 256 * 1024 || batch.empty()) batch += one;
+  const int64_t end = monoNs() + static_cast<int64_t>(seconds * 1e9);
+  while (monoNs() < end)
+    if (!sendAll(fd, batch.data(), batch.size())) return;
+  std::string fin = frame(kMinBody, kEnd), ack(kHeader + kMinBody, '\0');
+  if (!sendAll(fd, fin.data(), fin.size()) || !recvAll(fd, ack.data(), ack.size())) return;
+  std::string line;
+  if (!expectLine(server, "RECV", &line, 5000)) return;
+  double msgs = field(line, "msgs"), bytes = field(line, "bytes");
+  double secs = (field(line, "last_ns") - field(line, "first_ns")) / 1e9;
+  if (secs <= 0) return;
+  std::printf("TPUT size=%zu msgs_per_s=%.0f mb_per_s=%.1f\n", size, msgs / secs, bytes / secs / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--serve") return runServer();
+    if (a.rfind("--", 0) == 0 && i + 1 < argc) flags[a.substr(2)] = argv[++i];
+  }
+  std::vector<size_t> sizes;
+  std::istringstream in(flags.count("sizes") ? flags["sizes"] : "64,1024,65536");
+  for (std::string s; std::getline(in, s, ',');) sizes.push_back(std::max<size_t>(std::stoul(s), kMinBody));
+  const int count = flags.count("count") ? std::stoi(flags["count"]) : 3000;
+  const int rate = flags.count("rate") ? std::stoi(flags["rate"]) : 1000;
+  const double seconds = flags.count("seconds") ? std::stod(flags["seconds"]) : 2;
+  signal(SIGPIPE, SIG_IGN);
+  Child server = spawnChild(selfExe(), {"--serve"});
+  std::string line;
+  if (!expectLine(server, "PORT", &line, 5000)) {
+    std::fprintf(stderr, "tcp_baseline: server did not start\n");
+    reap(server, true);
+    return 1;
+  }
+  int port = std::stoi(line.substr(5));
+  for (size_t size : sizes) {
+    int fd = connectTo(port);
+    if (fd < 0) break;
+    runRtt(fd, size, std::min(count, 100000), rate);
+    runRtt(fd, size, std::min(count, 100000), 0);  // back to back
+    runTput(fd, server, size, std::min(seconds, 30.0));
+    std::fflush(stdout);
+    close(fd);
+  }
+  close(server.in);
+  server.in = -1;
+  reap(server, false);
+  return 0;
+}
