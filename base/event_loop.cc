@@ -1,5 +1,7 @@
 #include "base/event_loop.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 
 #include <chrono>
@@ -65,6 +67,13 @@ void EventLoop::drain() {
 void EventLoop::startThread() {
   assert(!thread_.joinable());
   thread_ = std::thread([this] {
+    // libuv writes TCP with write(): a peer that resets a link mid-write would raise SIGPIPE,
+    // whose default action kills the whole process. Blocked on this thread, the write fails
+    // with EPIPE instead and the link closes; the process-wide disposition is left alone.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     loop_thread_id_ = std::this_thread::get_id();
     uv_run(loop_, UV_RUN_DEFAULT);
   });

@@ -25,6 +25,10 @@ constexpr const char* kLocalDomain = "local";
 constexpr uint32_t kHostRecordTtl = 120;
 constexpr uint32_t kOtherRecordTtl = 4500;
 constexpr uint32_t kLegacyUnicastMaxTtl = 10;  // RFC 6762 §6.7
+// A received TTL is capped at this before it enters the cache (a hostile 2^32-1 s TTL would
+// otherwise overflow the refresh arithmetic and pin an entry forever). One day is far above
+// the 4500 s RFC 6762 recommends for service records.
+constexpr uint32_t kMaxCachedTtl = 24 * 3600;
 
 // §8.1 probing.
 constexpr int kProbeCount = 3;

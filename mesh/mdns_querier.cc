@@ -100,8 +100,9 @@ void MdnsQuerier::cacheRecord(const DnsRecord& r, Micros now) {
   Entry& e = it->second;
   e.record = r;
   e.record.cache_flush = false;
+  e.record.ttl = std::min(r.ttl, mdns::kMaxCachedTtl);
   e.received = now;
-  e.expires = now + static_cast<Micros>(r.ttl) * kSeconds;
+  e.expires = now + static_cast<Micros>(e.record.ttl) * kSeconds;
   e.refresh_stage = 0;
   scheduleRefresh(e);
 }

@@ -1,9 +1,28 @@
 #include "mesh/mesh_node.h"
 
+#include <signal.h>
+
 #include "base/log.h"
 #include "transport/address.h"
 
 namespace meshslice {
+namespace {
+
+// Sets SIGPIPE to SIG_IGN when it still has the default action; a handler or an explicit
+// ignore installed by the host program is left alone.
+void ignoreDefaultSigpipe() {
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) != 0) return;
+  if (current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO)) return;
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  if (sigaction(SIGPIPE, &ignore, nullptr) == 0) {
+    MS_LOG(kInfo, "node") << "SIGPIPE set to SIG_IGN (host loop; MeshNodeOptions::ignore_sigpipe)";
+  }
+}
+
+}  // namespace
 
 MeshNode::MeshNode(Identity identity, MeshSecret secret, MeshNodeOptions options)
     : identity_(std::move(identity)),
@@ -33,7 +52,10 @@ bool MeshNode::onLoopThread() const {
 Status MeshNode::start() {
   if (started_) return Status(Code::kAlreadyExists, "node already started");
   started_ = true;
-  if (options_.host_loop) return startOnLoop();
+  if (options_.host_loop) {
+    if (options_.ignore_sigpipe) ignoreDefaultSigpipe();
+    return startOnLoop();
+  }
   std::promise<Status> started;
   auto future = started.get_future();
   loop_->post([this, &started] { started.set_value(startOnLoop()); });

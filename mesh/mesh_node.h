@@ -32,6 +32,10 @@ struct MeshNodeOptions {
   // Embedding: run on this loop instead of an own thread. start() and stop() must then be
   // called on the thread that runs it.
   uv_loop_t* host_loop = nullptr;
+  // With a host loop, a peer resetting a link mid-write raises SIGPIPE on the host's thread.
+  // If this is set and SIGPIPE still has its default action (terminate), start() sets it to
+  // SIG_IGN. An own loop thread blocks SIGPIPE for itself and never touches the disposition.
+  bool ignore_sigpipe = true;
   // How long stop() waits for goodbyes to be flushed before closing links hard.
   Micros stop_linger = 1 * kSeconds;
   TcpTransportOptions tcp;

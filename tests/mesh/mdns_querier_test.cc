@@ -216,6 +216,28 @@ TEST(MdnsQuerier, TtlExpiryLosesTheInstance) {
   EXPECT_EQ(ev[0].peer.key, kInstance);
 }
 
+// A hostile TTL of 2^32-1 s is capped (the refresh arithmetic overflowed before, found by the
+// mDNS fuzzer): the entry refreshes and expires on the cap's schedule.
+TEST(MdnsQuerier, HugeTtlIsCappedAtMaxCachedTtl) {
+  MdnsQuerier q(browseConfig(), 3);
+  DnsMessage m = advert();
+  for (auto& r : m.answers) r.ttl = 0xFFFFFFFFu;
+  for (auto& r : m.additionals) r.ttl = 0xFFFFFFFFu;
+  q.onMessage(m, kT0);
+  ASSERT_EQ(q.takeEvents().size(), 1u);
+  const Micros cap = static_cast<Micros>(mdns::kMaxCachedTtl) * kSeconds;
+  auto next = q.nextDeadline();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_GE(*next, kT0 + cap * 80 / 100);
+  EXPECT_LE(*next, kT0 + cap * 82 / 100);
+  q.poll(kT0 + cap - 1);
+  EXPECT_TRUE(q.takeEvents().empty());
+  q.poll(kT0 + cap);
+  auto ev = q.takeEvents();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_FALSE(ev[0].found);
+}
+
 TEST(MdnsQuerier, GoodbyeRemovesAfterOneSecond) {
   MdnsQuerier q(browseConfig(), 3);
   q.onMessage(advert(), kT0);
