@@ -1,6 +1,7 @@
 #include "mesh/mesh_node.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 
@@ -132,6 +133,47 @@ TEST(MeshNode, RunsOnTheHostApplicationsLoop) {
     other.node->stop();
   }
   test::expectCleanClose(host);
+}
+
+// On a host loop the node cannot block SIGPIPE for "its" thread: start() switches a default
+// disposition to SIG_IGN (unless told not to) and leaves a host's own handler alone.
+TEST(MeshNode, HostLoopNodeIgnoresDefaultSigpipeOnlyWhenAllowed) {
+  struct sigaction saved {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &saved), 0);
+  auto disposition = [] {
+    struct sigaction now {};
+    sigaction(SIGPIPE, nullptr, &now);
+    return now.sa_handler;
+  };
+  auto setDisposition = [](void (*handler)(int)) {
+    struct sigaction a {};
+    a.sa_handler = handler;
+    sigemptyset(&a.sa_mask);
+    sigaction(SIGPIPE, &a, nullptr);
+  };
+  static auto host_handler = +[](int) {};
+  struct Case {
+    void (*before)(int);
+    bool ignore;
+    void (*after)(int);
+  };
+  for (Case c : {Case{SIG_DFL, true, SIG_IGN}, Case{SIG_DFL, false, SIG_DFL},
+                 Case{host_handler, true, host_handler}}) {
+    setDisposition(c.before);
+    EventLoop host;
+    {
+      MeshNodeOptions o;
+      o.host_loop = host.uv();
+      o.ignore_sigpipe = c.ignore;
+      MeshNode node(Identity::generate("embedded"), testSecret(), o);
+      ASSERT_TRUE(node.start().isOk());
+      EXPECT_EQ(disposition(), c.after);
+      node.stop();
+      ASSERT_TRUE(test::runUntil(host, [&] { return node.stopped(); }));
+    }
+    test::expectCleanClose(host);
+  }
+  ASSERT_EQ(sigaction(SIGPIPE, &saved, nullptr), 0);
 }
 
 TEST(MeshNode, DiscoversPeersOverMdnsOnLoopback) {
