@@ -1,5 +1,6 @@
 """Real TCP, separate processes: store sync convergence, late join, crash eviction, restart,
 bursts and a peer that stops reading. Usage: test_store_sync.py <path to mesh_demo>."""
+import os
 import signal
 import time
 
@@ -65,7 +66,10 @@ def rapid_sets_end_at_the_final_value(mesh):
     mesh.wait(lambda: all(mesh.view(n).get(a.short()) == "a:final10000" for n in (b, c)), 10,
               "final value everywhere")
     grew = a.rss_kib() - rss_before
-    assert grew < 64 * 1024, f"writer grew by {grew} KiB during the burst"
+    # ASan's quarantine keeps freed memory resident by design (256 MiB by default), so the RSS
+    # bound is checked in the plain build only; the sanitizer run still checks the final values.
+    if "ASAN_OPTIONS" not in os.environ:
+        assert grew < 64 * 1024, f"writer grew by {grew} KiB during the burst"
 
 
 def stopped_reader_does_not_stall_the_others(mesh):
