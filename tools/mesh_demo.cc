@@ -3,7 +3,8 @@
 // of all devices. Then one node changes its status, one is killed with SIGKILL (the others evict
 // its slice) and the rest stop gracefully (goodbyes). Loopback only; every wait is bounded.
 //
-//   mesh_demo [--nodes N]                 run the demo (default 3 nodes)
+//   mesh_demo [--nodes N] [--static]      run the demo (default 3 nodes, discovery by mDNS on lo;
+//                                         --static: each node is given the earlier ones' addresses)
 //   mesh_demo --child ...                 one node (used by the demo and by process tests);
 //                                         reads commands on stdin (set, burst, view, peers,
 //                                         stats, quit), prints events on stdout.
@@ -15,14 +16,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/log.h"
@@ -48,18 +52,38 @@ void emit(const std::string& line) {
   std::fflush(stdout);
 }
 
+// A whole decimal number in [lo, hi], or nothing: bad flags get a message, not an exception.
+std::optional<uint64_t> parseNumber(const std::string& text, uint64_t lo, uint64_t hi) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
 // ---------------------------------------------------------------- child: one node process
 int runChild(const std::map<std::string, std::string>& flags, const std::vector<std::string>& peers) {
-  // libuv writes to TCP sockets with write(): a peer that resets a link mid-write would kill
-  // this process with SIGPIPE (found by the LAN churn test). The library does not change
-  // process-wide signal state, so the host program ignores it.
+  // libuv writes to TCP sockets with write(): a peer that resets a link mid-write raised SIGPIPE
+  // and killed this process (found by the LAN churn test). The node's loop thread now blocks
+  // it; the process ignores it too, for writes from any other thread.
   signal(SIGPIPE, SIG_IGN);
   if (flags.count("print-invite")) {
     emit(MeshSecret::generate().toInvite());
     return 0;
   }
   std::string name = flags.count("name") ? flags.at("name") : "node";
-  size_t expect = flags.count("expect") ? std::stoul(flags.at("expect")) : 0;
+  std::map<std::string, uint64_t> numbers;  // numeric flags, checked up front
+  for (auto [flag, lo, hi] : {std::tuple<const char*, uint64_t, uint64_t>{"expect", 0, 1024},
+                              {"liveness-ms", 10, 3600 * 1000}, {"mdns-port", 1, 65535}}) {
+    if (!flags.count(flag)) continue;
+    auto v = parseNumber(flags.at(flag), lo, hi);
+    if (!v) {
+      std::fprintf(stderr, "mesh_demo: --%s must be a number from %llu to %llu\n", flag,
+                   static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi));
+      return 2;
+    }
+    numbers[flag] = *v;
+  }
+  size_t expect = numbers.count("expect") ? numbers["expect"] : 0;
   auto secret = MeshSecret::fromInvite(flags.count("invite") ? flags.at("invite") : "");
   if (!secret) {
     std::fprintf(stderr, "mesh_demo: %s\n", secret.status().toString().c_str());
@@ -67,12 +91,12 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   }
   MeshNodeOptions opts;
   opts.mesh.static_peers = peers;
-  if (flags.count("liveness-ms")) opts.mesh.liveness_timeout = std::stol(flags.at("liveness-ms")) * kMillis;
+  if (numbers.count("liveness-ms")) opts.mesh.liveness_timeout = static_cast<Micros>(numbers["liveness-ms"]) * kMillis;
   if (flags.count("listen")) opts.mesh.listen_address = flags.at("listen");
   if (flags.count("mdns")) {  // discovery on one named interface (tests: lo or a namespace veth)
     opts.mdns = true;
     opts.mdns_options.interfaces = {flags.at("mdns")};
-    if (flags.count("mdns-port")) opts.mdns_options.port = static_cast<uint16_t>(std::stoul(flags.at("mdns-port")));
+    if (numbers.count("mdns-port")) opts.mdns_options.port = static_cast<uint16_t>(numbers["mdns-port"]);
   }
   // With --state-dir the identity survives restarts (process tests restart a node as itself).
   Result<Identity> ident = flags.count("state-dir") ? Identity::loadOrCreate(flags.at("state-dir"), name)
@@ -117,7 +141,12 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       Status s = store->set(Presence{name, arg, ++counter});
       emit(s.isOk() ? "SET " + arg : "ERROR " + s.toString());
     } else if (cmd == "burst") {  // many rapid writes; the last one is "final<N>"
-      uint64_t n = std::stoull(arg);
+      auto count = parseNumber(arg, 1, 10'000'000);
+      if (!count) {
+        emit("ERROR burst needs a count from 1 to 10000000");
+        continue;
+      }
+      uint64_t n = *count;
       for (uint64_t i = 1; i <= n; ++i) store->set(Presence{name, i == n ? "final" + arg : "b" + std::to_string(i), ++counter}).ignore();
       emit("BURST " + arg);
     } else if (cmd == "view") {
@@ -225,10 +254,21 @@ int fail(std::vector<Child>& kids, const std::string& why) {
   return 1;
 }
 
-int runDemo(const std::string& self, size_t n) {
+// How demo nodes find each other: mDNS/DNS-SD on the loopback interface only (multicast pinned to
+// 127.0.0.1, on a private port so a responder on this host is not disturbed), or a static list.
+enum class Discovery { kMdns, kStatic };
+
+int runDemo(const std::string& self, size_t n, Discovery discovery) {
   signal(SIGPIPE, SIG_IGN);
   std::string invite = MeshSecret::generate().toInvite();
-  std::printf("meshslice demo: %zu nodes on 127.0.0.1, mesh invite %s\n\n", n, invite.c_str());
+  const std::string mdns_port = std::to_string(20000 + getpid() % 20000);
+  if (discovery == Discovery::kMdns) {
+    std::printf("meshslice demo: %zu nodes on 127.0.0.1 finding each other by mDNS on lo (port %s),\n"
+                "encrypted links (Noise XXpsk3); mesh invite %s\n\n", n, mdns_port.c_str(), invite.c_str());
+  } else {
+    std::printf("meshslice demo: %zu nodes on 127.0.0.1 with static peers, encrypted links (Noise XXpsk3);\n"
+                "mesh invite %s\n\n", n, invite.c_str());
+  }
   std::vector<Child> kids;
   std::vector<std::string> addrs;
   auto t0 = std::chrono::steady_clock::now();
@@ -239,7 +279,11 @@ int runDemo(const std::string& self, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> args{"--child", "--name", "node-" + std::to_string(i), "--invite", invite,
                                   "--expect", std::to_string(n)};
-    for (auto& a : addrs) args.insert(args.end(), {"--peer", a});
+    if (discovery == Discovery::kMdns) {
+      args.insert(args.end(), {"--mdns", "lo", "--mdns-port", mdns_port});
+    } else {
+      for (auto& a : addrs) args.insert(args.end(), {"--peer", a});
+    }
     kids.push_back(spawn(self, args));
     kids.back().name = "node-" + std::to_string(i);
     bool ok = pump(kids, [&](Child& c, const std::string& l) {
@@ -336,23 +380,25 @@ int main(int argc, char** argv) {
       child = true;
     } else if (a == "--print-invite") {
       flags["print-invite"] = "1";
+    } else if (a == "--static") {
+      flags["static"] = "1";
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       if (a == "--peer") peers.push_back(argv[++i]);
       else flags[a.substr(2)] = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: mesh_demo [--nodes N] | --child --name NAME --invite INVITE [--peer ADDR]...\n");
+      std::fprintf(stderr, "usage: mesh_demo [--nodes N] [--static] | --child --name NAME --invite INVITE [--peer ADDR]...\n");
       return 2;
     }
   }
   if (child) return runChild(flags, peers);
-  size_t n = flags.count("nodes") ? std::stoul(flags.at("nodes")) : 3;
-  if (n < 2 || n > 32) {
-    std::fprintf(stderr, "mesh_demo: --nodes must be 2..32\n");
+  auto nodes = flags.count("nodes") ? parseNumber(flags.at("nodes"), 2, 32) : std::optional<uint64_t>(3);
+  if (!nodes) {
+    std::fprintf(stderr, "mesh_demo: --nodes must be a number from 2 to 32\n");
     return 2;
   }
   char self[4096];
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
   if (len <= 0) return 1;
   self[len] = 0;
-  return runDemo(self, n);
+  return runDemo(self, *nodes, flags.count("static") ? Discovery::kStatic : Discovery::kMdns);
 }
