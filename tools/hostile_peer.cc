@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -414,6 +415,9 @@ int spoofGoodbye(const Flags& f, Clock::time_point deadline) {
 
 int main(int argc, char** argv) {
   setLogLevel(LogLevel::kError);
+  // This tool runs its loop on the main thread: when the node under attack cuts the link
+  // mid-write, the write must fail with EPIPE, not kill the tool before it reports.
+  signal(SIGPIPE, SIG_IGN);
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -9,7 +9,7 @@
 //                                         reads commands on stdin (set, burst, view, peers,
 //                                         stats, quit), prints events on stdout.
 //     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
-//     [--mdns IFACE [--mdns-port P]] [--liveness-ms MS]
+//     [--mdns IFACE [--mdns-port P]] [--liveness-ms MS] [--rate-limit ENVELOPES_PER_S]
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -73,7 +73,8 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   std::string name = flags.count("name") ? flags.at("name") : "node";
   std::map<std::string, uint64_t> numbers;  // numeric flags, checked up front
   for (auto [flag, lo, hi] : {std::tuple<const char*, uint64_t, uint64_t>{"expect", 0, 1024},
-                              {"liveness-ms", 10, 3600 * 1000}, {"mdns-port", 1, 65535}}) {
+                              {"liveness-ms", 10, 3600 * 1000}, {"mdns-port", 1, 65535},
+                              {"rate-limit", 1, 10'000'000}}) {
     if (!flags.count(flag)) continue;
     auto v = parseNumber(flags.at(flag), lo, hi);
     if (!v) {
@@ -93,6 +94,10 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   opts.mesh.static_peers = peers;
   if (numbers.count("liveness-ms")) opts.mesh.liveness_timeout = static_cast<Micros>(numbers["liveness-ms"]) * kMillis;
   if (flags.count("listen")) opts.mesh.listen_address = flags.at("listen");
+  if (numbers.count("rate-limit")) {  // envelopes per second (and burst) each peer may send us
+    opts.mesh.rate_limit.messages_per_second = static_cast<double>(numbers["rate-limit"]);
+    opts.mesh.rate_limit.message_burst = static_cast<double>(numbers["rate-limit"]);
+  }
   if (flags.count("mdns")) {  // discovery on one named interface (tests: lo or a namespace veth)
     opts.mdns = true;
     opts.mdns_options.interfaces = {flags.at("mdns")};

@@ -84,6 +84,27 @@ TEST(PeerRateLimit, DisabledAcceptsEverything) {
   for (int i = 0; i < 100000; ++i) ASSERT_EQ(limit.onMessage(0, 1000), PeerRateLimit::Verdict::kAccept);
 }
 
+// The defaults must never cut what an honest peer does at full speed (docs/PERFORMANCE.md:
+// ~200,000 1 KiB slice updates/s, ~820 MB/s of 64 KiB messages), yet still stop a peer that
+// sends faster than any honest one can.
+TEST(PeerRateLimit, DefaultsPassHonestPeakRatesAndStopFasterFloods) {
+  PeerRateLimit limit{PeerRateLimitOptions{}};
+  Micros now = 0;
+  for (int i = 0; i < 5 * 250000; ++i, now += 4) {  // 250,000 x 1 KiB per second for 5 s
+    ASSERT_EQ(limit.onMessage(now, 1024), PeerRateLimit::Verdict::kAccept) << i;
+  }
+  for (int i = 0; i < 3 * 15000; ++i, now += 66) {  // ~990 MB/s of 64 KiB messages for 3 s
+    ASSERT_EQ(limit.onMessage(now, 64 * 1024), PeerRateLimit::Verdict::kAccept) << i;
+  }
+  // 1,000,000 small envelopes per second: the excess is dropped, then the peer is cut off.
+  bool disconnected = false;
+  for (int i = 0; i < 10 * 1000000 && !disconnected; ++i, now += 1) {
+    disconnected = limit.onMessage(now, 16) == PeerRateLimit::Verdict::kDisconnect;
+  }
+  EXPECT_TRUE(disconnected);
+  EXPECT_GE(limit.dropped(), PeerRateLimitOptions{}.disconnect_after_drops);
+}
+
 struct FloodFixture {
   MeshHarness h;
   std::vector<int> received = std::vector<int>(3, 0);
