@@ -11,7 +11,7 @@ packages=(build-essential cmake pkg-config git ca-certificates
           clang libclang-rt-14-dev iproute2 python3)
 for group in "$@"; do
   case "$group" in
-    lan) packages+=(avahi-daemon avahi-utils tshark iputils-ping nftables) ;;
+    lan) packages+=(avahi-daemon avahi-utils tshark iputils-ping nftables ethtool) ;;
     debug) packages+=(valgrind gdb) ;;
     *) echo "deps.sh: unknown group '$group' (known: lan, debug)" >&2; exit 2 ;;
   esac

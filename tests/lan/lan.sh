@@ -28,22 +28,42 @@
 #   lan_ip i / lan_ip6 i      node i's IPv4 / ULA IPv6 address (no prefix length)
 #   lan_exec i CMD...         run CMD in node i under timeout $LAN_EXEC_TIMEOUT (default 60 s);
 #                             background it (`lan_exec 2 daemon &`) for long-running processes
-#   lan_netem i SPEC          tc netem on both directions of node i's link, e.g.
-#                             lan_netem 2 "loss 20% delay 50ms 50ms duplicate 1% reorder 5%";
-#                             returns 2 if the kernel has no netem and SPEC is not just
-#                             "loss P%" (which falls back to nftables, see lan_loss)
+#   lan_netem i SPEC          netem impairment on both directions of node i's link, e.g.
+#                             lan_netem 2 "loss 20% delay 50ms 50ms duplicate 5% reorder 10%";
+#                             applying it again replaces it. Backend (lan_netem_backend):
+#                             tc netem where the kernel has sch_netem, else the userspace
+#                             impairer (see below), else nftables for a pure "loss P%".
+#                             Returns 2 when no backend can apply SPEC as asked.
+#   lan_netem_backend         prints netem | impairer | nft (what lan_netem would use)
 #   lan_have_netem            true when the kernel has sch_netem
 #   lan_loss i P              drop P% (may be fractional) of packets each way, via nftables
-#   lan_faults_clear i        remove netem and loss from node i
+#   lan_impair_stats i        the impairer's counters for node i's link (one line; empty if none)
+#   lan_faults_clear i        remove netem, impairer and loss from node i; prints the
+#                             impairer's final counters, if it had one
 #   lan_link_down i [--silent] unplug node i at the switch: node i sees carrier loss; with
 #                             --silent the switch port just stops forwarding (no carrier change,
 #                             like a peer walking out of Wi-Fi range)
 #   lan_link_up i             plug it back in (undoes either kind)
 #   lan_cleanup               kill every process in the LAN's namespaces and delete them
 #   lan_sweep                 delete namespaces of earlier runs whose owner process is gone
-# Tunables: LAN_CMD_TIMEOUT (each setup command, default 10 s), LAN_EXEC_TIMEOUT.
+# Tunables: LAN_CMD_TIMEOUT (each setup command, default 10 s), LAN_EXEC_TIMEOUT,
+# LAN_NETEM_BACKEND (auto | netem | impairer: force one), LAN_IMPAIR_MAX_SECONDS (an impairer
+# exits by itself after this long, default 3600), LAN_IMPAIR_OFFLOADS (off, the default: TSO/GSO
+# off on the impaired link; keep: leave them on, the impairer then forwards super-frames whole).
+#
+# The userspace impairer (kernels without sch_netem): lan_netem takes node i's switch port p<i>
+# off the bridge, adds a veth pair r<i> <-> s<i> inside the hub, puts s<i> on the bridge in its
+# place and runs tests/lan/wire_impair.py in the hub between p<i> and r<i>:
+#
+#   node i eth0 == p<i> --[wire_impair.py: loss, delay+jitter, duplicate, reorder]-- r<i> == s<i> -- br0
+#
+# so every frame to and from node i passes it, each direction impaired on its own, as netem on
+# both ends would. The node's namespace only gets TSO/GSO turned off on eth0 (with ethtool, when
+# present) so that the spec applies to wire-sized frames. lan_faults_clear undoes all of it;
+# lan_cleanup kills the impairer with everything else in the LAN's namespaces.
 
 LAN_IF=eth0
+_LAN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _LAN_RUN=""
 _LAN_OWNER=""
 _LAN_N=0
@@ -104,6 +124,7 @@ _lan_remove_run() {
     for pid in $(_lan_ipc netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
     _lan_ipc netns del "$ns" 2>/dev/null || _lan_err "could not delete namespace $ns"
   done
+  rm -f "${TMPDIR:-/tmp}/mslan-$run-"impair-*.log
 }
 
 lan_sweep() {
@@ -202,21 +223,150 @@ lan_have_netem() {
   [ "$_LAN_NETEM_OK" = 1 ]
 }
 
-lan_netem() {
-  local i=$1 spec=$2 hub node
-  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
-  if lan_have_netem; then
-    # shellcheck disable=SC2086  # SPEC is a list of netem words
-    _lan_in "$node" tc qdisc replace dev "$LAN_IF" root netem $spec &&
-      _lan_in "$hub" tc qdisc replace dev "p$i" root netem $spec
-    return
+lan_netem_backend() {
+  case "${LAN_NETEM_BACKEND:-auto}" in
+    netem) echo netem; return ;;
+    impairer) echo impairer; return ;;
+    auto) ;;
+    *) _lan_err "LAN_NETEM_BACKEND must be auto, netem or impairer"; return 2 ;;
+  esac
+  if lan_have_netem; then echo netem
+  elif command -v python3 >/dev/null; then echo impairer
+  else echo nft
   fi
+}
+
+lan_netem() {
+  local i=$1 spec=$2 hub node backend
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  backend=$(lan_netem_backend) || return 2
+  case "$backend" in
+    netem)
+      # shellcheck disable=SC2086  # SPEC is a list of netem words
+      _lan_in "$node" tc qdisc replace dev "$LAN_IF" root netem $spec &&
+        _lan_in "$hub" tc qdisc replace dev "p$i" root netem $spec
+      return ;;
+    impairer)
+      _lan_impair "$i" "$spec"
+      return ;;
+  esac
   if [[ "$spec" =~ ^[[:space:]]*loss[[:space:]]+([0-9]+(\.[0-9]+)?)%[[:space:]]*$ ]]; then
     lan_loss "$i" "${BASH_REMATCH[1]}"
     return
   fi
-  _lan_err "lan_netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM); only \"loss P%\" can be emulated here"
+  _lan_err "lan_netem: no sch_netem and no python3 for the impairer; only \"loss P%\" can be emulated here"
   return 2
+}
+
+# ---- the userspace impairer (tests/lan/wire_impair.py) ----
+_lan_impair_log() { echo "${TMPDIR:-/tmp}/mslan-$_LAN_RUN-impair-$1.log"; }
+_lan_impair_tag() { echo "mslan-$_LAN_RUN-$1"; }
+_lan_has_link() { _lan_ipc -n "$1" link show "$2" >/dev/null 2>&1; }
+
+# PIDs of node i's impairer: the hub's processes whose command line carries its tag.
+_lan_impair_pids() {
+  local tag pid
+  tag=$(_lan_impair_tag "$1")
+  for pid in $(_lan_ipc netns pids "$(lan_ns hub)" 2>/dev/null); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "wire_impair.py .*--tag $tag " && echo "$pid"
+  done
+}
+
+# TERM, then (after up to 3 s) KILL.
+_lan_impair_stop() {
+  local pids pid
+  pids=$(_lan_impair_pids "$1")
+  [ -n "$pids" ] || return 0
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 30); do
+    [ -z "$(_lan_impair_pids "$1")" ] && return 0
+    sleep 0.1
+  done
+  for pid in $(_lan_impair_pids "$1"); do kill -KILL "$pid" 2>/dev/null; done
+}
+
+# TSO/GSO off, so that frames cross the impairer at wire size (optional: the impairer also
+# forwards offloaded frames intact, through PACKET_VNET_HDR).
+# LAN_IMPAIR_OFFLOADS=keep leaves them as they are.
+_lan_offloads() {
+  local ns=$1 dev=$2 state=$3
+  [ "${LAN_IMPAIR_OFFLOADS:-off}" = keep ] && return 0
+  command -v ethtool >/dev/null || return 0
+  _lan_in "$ns" ethtool -K "$dev" tso "$state" gso "$state" >/dev/null 2>&1 ||
+    _lan_err "could not turn TSO/GSO $state on $dev"
+  return 0
+}
+
+_lan_impair() {
+  local i=$1 spec=$2 hub node log tag pid
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  _lan_in "$hub" python3 "$_LAN_DIR/wire_impair.py" --check "$spec" >/dev/null || return 2
+  log=$(_lan_impair_log "$i")
+  tag=$(_lan_impair_tag "$i")
+  _lan_impair_stop "$i"
+  if ! _lan_has_link "$hub" "r$i"; then
+    _lan_ipc -n "$hub" link add "r$i" type veth peer name "s$i" || return 1
+    _lan_offloads "$hub" "s$i" off
+    _lan_offloads "$hub" "r$i" off
+    _lan_offloads "$hub" "p$i" off
+    _lan_offloads "$node" "$LAN_IF" off
+    _lan_ipc -n "$hub" link set "r$i" promisc on up || return 1
+    _lan_ipc -n "$hub" link set "s$i" up || return 1
+  fi
+  # Started detached (its output goes to the log, not to our caller's pipes); it exits on its
+  # own after LAN_IMPAIR_MAX_SECONDS at the latest, and lan_cleanup kills it with the hub.
+  : >"$log"
+  ip netns exec "$hub" python3 "$_LAN_DIR/wire_impair.py" --a "p$i" --b "r$i" --spec "$spec" \
+    --max-seconds "${LAN_IMPAIR_MAX_SECONDS:-3600}" --tag "$tag" </dev/null >>"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q ": ready " "$log" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if ! grep -q ": ready " "$log" 2>/dev/null; then
+    _lan_err "lan_netem: the impairer for node $i did not start: $(tail -n 3 "$log" 2>/dev/null)"
+    kill -KILL "$pid" 2>/dev/null
+    return 1
+  fi
+  # Splice it in: p<i> leaves the bridge, s<i> takes its place (the bridge learns node i's MAC
+  # on s<i> from its next frame). No carrier change on node i's side.
+  if _lan_ipc -n "$hub" -o link show "p$i" 2>/dev/null | grep -q ' master br0 '; then
+    _lan_ipc -n "$hub" link set "p$i" nomaster || return 1
+    _lan_ipc -n "$hub" link set "p$i" promisc on || return 1
+    _lan_ipc -n "$hub" link set "s$i" master br0 || return 1
+  fi
+}
+
+lan_impair_stats() {
+  local pids log n
+  pids=$(_lan_impair_pids "$1")
+  [ -n "$pids" ] || return 0
+  log=$(_lan_impair_log "$1")
+  n=$(grep -c ": stats " "$log" 2>/dev/null)
+  # shellcheck disable=SC2086  # one or more PIDs
+  kill -USR1 $pids 2>/dev/null
+  for _ in $(seq 20); do
+    [ "$(grep -c ": stats " "$log" 2>/dev/null)" -gt "${n:-0}" ] && break
+    sleep 0.05
+  done
+  grep ": stats " "$log" 2>/dev/null | tail -n 1
+}
+
+# Undoes _lan_impair: the impairer stops, r<i>/s<i> go, p<i> goes back on the bridge.
+_lan_impair_clear() {
+  local i=$1 hub node log
+  hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
+  _lan_has_link "$hub" "r$i" || { [ -z "$(_lan_impair_pids "$i")" ] && return 0; }
+  _lan_impair_stop "$i"
+  log=$(_lan_impair_log "$i")
+  grep ": final " "$log" 2>/dev/null | tail -n 1
+  rm -f "$log"
+  _lan_ipc -n "$hub" link del "r$i" 2>/dev/null  # takes s<i> (and its bridge port) with it
+  _lan_ipc -n "$hub" link set "p$i" promisc off 2>/dev/null
+  _lan_ipc -n "$hub" link set "p$i" master br0 || _lan_err "could not put p$i back on the bridge"
+  _lan_offloads "$hub" "p$i" on
+  _lan_offloads "$node" "$LAN_IF" on
 }
 
 lan_loss() {
@@ -249,6 +399,7 @@ lan_faults_clear() {
   hub=$(lan_ns hub) && node=$(lan_ns "$i") || return 1
   _lan_in "$node" tc qdisc del dev "$LAN_IF" root 2>/dev/null
   _lan_in "$hub" tc qdisc del dev "p$i" root 2>/dev/null
+  _lan_impair_clear "$i"
   if command -v nft >/dev/null; then
     _lan_in "$node" nft delete table netdev "mslan_$LAN_IF" 2>/dev/null
     _lan_in "$hub" nft delete table netdev "mslan_p$i" 2>/dev/null
@@ -256,12 +407,17 @@ lan_faults_clear() {
   return 0
 }
 
+# Node i's bridge port: p<i>, or s<i> while an impairer sits between them.
+_lan_port() {
+  if _lan_has_link "$(lan_ns hub)" "s$1"; then echo "s$1"; else echo "p$1"; fi
+}
+
 lan_link_down() {
   local i=$1 hub
   hub=$(lan_ns hub) || return 1
   if [ "${2:-}" = "--silent" ]; then
     # A disabled bridge port drops frames both ways while both veth ends keep their carrier.
-    _lan_bridge -n "$hub" link set dev "p$i" state 0
+    _lan_bridge -n "$hub" link set dev "$(_lan_port "$i")" state 0
   else
     _lan_ipc -n "$hub" link set "p$i" down
   fi
@@ -271,5 +427,5 @@ lan_link_up() {
   local i=$1 hub
   hub=$(lan_ns hub) || return 1
   _lan_ipc -n "$hub" link set "p$i" up &&
-    _lan_bridge -n "$hub" link set dev "p$i" state 3  # 3 = forwarding
+    _lan_bridge -n "$hub" link set dev "$(_lan_port "$i")" state 3  # 3 = forwarding
 }

@@ -193,13 +193,17 @@ def netem(mesh, lan, args):
     latest = {}
     wait_exact(mesh, latest, 20, "initial convergence")
     spec = "loss 20% delay 50ms 50ms duplicate 5% reorder 10%"
+    rc, backend = lan.call("lan_netem_backend")
+    backend = backend.strip()
+    applied = f"'{spec}' ({backend})"
     for i in (2, 3):
         rc, out = lan.call("lan_netem", i, spec)
         if rc == 2:
-            # Kernels without sch_netem: only the loss can be emulated (nftables).
-            spec = "loss 20% (nftables; no sch_netem here: no jitter/duplication/reordering)"
+            # Neither sch_netem nor python3 for the userspace impairer: only loss (nftables).
+            applied = "'loss 20%' (nftables; no jitter/duplication/reordering)"
             rc, out = lan.call("lan_loss", i, 20)
         assert rc == 0, out
+    report(f"  impairment on nodes 2 and 3, both directions: {applied}")
     t0 = time.monotonic()
     rounds = 10
     for r in range(rounds):
@@ -207,13 +211,30 @@ def netem(mesh, lan, args):
             set_value(latest, n, f"r{r}")
         pause(mesh, 0.3)
     wait_exact(mesh, latest, 45, "convergence under loss/jitter/duplication/reordering")
-    report(f"  {rounds * lan.n} updates under '{spec}' on 2 of {lan.n} nodes: converged "
-           f"{time.monotonic() - t0:.2f} s after the first")
+    removed = [line for n in live(mesh) for line in n.lines if line.startswith("REMOVED ")]
+    report(f"  {rounds * lan.n} updates under {applied} on 2 of {lan.n} nodes: converged "
+           f"{time.monotonic() - t0:.2f} s after the first; {len(removed)} peer evictions on the way "
+           f"{sorted(set(line.split()[-1] for line in removed))}")
+    totals = {}
     for i in (2, 3):
-        lan.call("lan_faults_clear", i)
+        rc, out = lan.call("lan_faults_clear", i)
+        assert rc == 0, out
+        if out.strip():
+            report(f"  node {i} {out.strip()}")
+        for word in out.replace(";", " ").split():
+            k, _, v = word.partition("=")
+            if v.isdigit() and k != "max_frame":
+                totals[k] = totals.get(k, 0) + int(v)
+    if backend == "impairer":
+        # The impairer's own counters: it really dropped, duplicated and reordered frames.
+        assert totals.get("rx", 0) > 100 and all(totals.get(k, 0) > 0 for k in ("lost", "duplicated", "reordered")), \
+            f"the impairer did not impair: {totals}"
+        report(f"  impairer totals (2 links, both directions): {totals}")
     for n in live(mesh):
         set_value(latest, n, "clear")
+    t0 = time.monotonic()
     wait_exact(mesh, latest, 20, "convergence after clearing")
+    report(f"  cleared; converged again in {time.monotonic() - t0:.2f} s")
 
 
 def flapping(mesh, lan, args):
