@@ -70,7 +70,8 @@ Status MeshNode::start() {
 }
 
 Status MeshNode::startOnLoop() {
-  transport_ = std::make_unique<TcpTransport>(*loop_, options_.tcp);
+  transport_ = std::make_unique<MultiListenTransport>(
+      [this] { return std::make_unique<TcpTransport>(*loop_, options_.tcp); });
   LocalDevice local;
   local.keys.priv = identity_.privateKey();
   local.keys.pub = identity_.publicKey();
