@@ -53,7 +53,7 @@ struct AdapterOptions {
   // Above this many bytes queued towards a peer, it only gets the newest state later.
   size_t max_pending_bytes_per_peer = 256 * 1024;
   // How often an owed peer's queue is checked. The link's own drained signal only fires after
-  // a send was refused, which this threshold normally prevents, so this check is what notices
+  // its queue filled up, which this threshold normally prevents, so this check is what notices
   // a slow peer catching up.
   // Short, because a peer that is owed waits for it (e.g. a newcomer fetching large slices);
   // the timer only runs while some peer is owed.
