@@ -120,16 +120,16 @@ TEST(CApiRequests, RequestsGetRepliesFailuresTimeoutsAndNoHandlerErrors) {
   auto request = [&](const char* ns, const std::string& data, uint32_t timeout_ms, const char* tag) {
     return ms_node_request(a, b_id, ns, data.data(), data.size(), timeout_ms, onReply, new Call{&replies, tag});
   };
-  ASSERT_EQ(request("echo", "hi", 5000, "echo"), MS_OK);
-  ASSERT_EQ(request("fail", "x", 5000, "fail"), MS_OK);
-  ASSERT_EQ(request("nobody", "x", 5000, "nobody"), MS_OK);
+  ASSERT_EQ(request("echo", "hi", 15000, "echo"), MS_OK);
+  ASSERT_EQ(request("fail", "x", 15000, "fail"), MS_OK);
+  ASSERT_EQ(request("nobody", "x", 15000, "nobody"), MS_OK);
   ASSERT_EQ(request("drop", "x", 300, "drop"), MS_OK);
-  ASSERT_EQ(request("later", "first", 5000, "later"), MS_OK);
+  ASSERT_EQ(request("later", "first", 15000, "later"), MS_OK);
   // A reply from another thread than the loop's, after the handler returned.
   ASSERT_TRUE(w.waitFor([&] { return server.kept.size() == 1; }));
   ms_responder* kept = w.read([&] { return server.kept[0]; });
   ASSERT_EQ(ms_responder_reply(kept, "done", 4), MS_OK);
-  ASSERT_TRUE(w.waitFor([&] { return replies.got.size() == 5; }, 10000)) << replies.got.size();
+  ASSERT_TRUE(w.waitFor([&] { return replies.got.size() == 5; }, 20000)) << replies.got.size();
   w.read([&] {
     EXPECT_EQ(replies.got["echo"], std::make_pair(int{MS_OK}, std::string("echo:hi")));
     EXPECT_EQ(replies.got["fail"].first, MS_ERR_INTERNAL);
@@ -154,8 +154,8 @@ TEST(CApiRequests, RequestsGetRepliesFailuresTimeoutsAndNoHandlerErrors) {
 
   // A freed service answers nothing any more.
   ms_service_free(services[0]);
-  ASSERT_EQ(request("echo", "again", 5000, "after-free"), MS_OK);
-  ASSERT_TRUE(w.waitFor([&] { return replies.got.count("after-free") == 1; }, 10000));
+  ASSERT_EQ(request("echo", "again", 15000, "after-free"), MS_OK);
+  ASSERT_TRUE(w.waitFor([&] { return replies.got.count("after-free") == 1; }, 20000));
   EXPECT_EQ(w.read([&] { return replies.got["after-free"].first; }), MS_ERR_NOT_FOUND);
   EXPECT_EQ(static_cast<int>(w.read([&] { return replies.got.size(); })), calls_before + 1);
 
