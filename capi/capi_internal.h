@@ -56,10 +56,12 @@ struct CallbackGate {
   Fn fn = nullptr;
   void* user = nullptr;
 
-  template <typename Arg>
-  void invoke(const Arg* arg) {
+  // Calls the C function unless the gate was closed; says whether it did.
+  template <typename... Args>
+  bool invoke(Args... args) {
     std::lock_guard lock(mutex);
-    if (open) fn(user, arg);
+    if (open) fn(user, args...);
+    return open;
   }
   void close() {
     std::lock_guard lock(mutex);
@@ -92,6 +94,7 @@ class PeerFanOut final : public PeerObserver {
 // closing the node's handles.
 enum class NodeState { kCreated, kStarting, kRunning, kStopping, kStopped };
 using MessageGate = CallbackGate<ms_message_fn>;
+using RequestGate = CallbackGate<ms_request_fn>;
 
 }  // namespace meshslice::capi
 
@@ -101,6 +104,8 @@ struct ms_node {
   std::atomic<meshslice::capi::NodeState> state{meshslice::capi::NodeState::kCreated};
   meshslice::capi::PeerFanOut peers;
   std::atomic<int> subscriptions{0};
+  std::atomic<int> services{0};
+  std::atomic<int> responders{0};  // handed to request handlers, not yet released
   std::mutex stores_mutex;                      // never held while waiting for the loop
   std::vector<ms_store*> stores;                // guarded by stores_mutex
   std::unique_ptr<meshslice::StoreSyncAdapter> adapter;  // loop thread only
@@ -127,6 +132,17 @@ struct ms_subscription {
   std::shared_ptr<meshslice::capi::MessageGate> gate;
   // Shared so a task posted to the loop can carry it (the bus is loop-thread only).
   std::shared_ptr<meshslice::Subscription> subscription;
+};
+
+struct ms_service {
+  ms_node* owner = nullptr;
+  std::shared_ptr<meshslice::capi::RequestGate> gate;
+  std::shared_ptr<meshslice::Subscription> subscription;  // as in ms_subscription
+};
+
+struct ms_responder {
+  ms_node* owner = nullptr;
+  meshslice::Responder responder;  // loop thread only; safe after the bus is gone
 };
 
 namespace meshslice::capi {

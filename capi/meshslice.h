@@ -28,15 +28,16 @@
  * small, MS_ERR_BUFFER_TOO_SMALL is returned and `*len` receives the length needed.
  * Strings and bytes handed to a callback are valid only until the callback returns.
  *
- * OWNERSHIP. Every ms_*_new / ms_*_subscribe / ms_*_listen / ms_*_watch call that succeeds
- * gives the caller one handle, which the caller releases with the matching *_free function.
- * Stores, subscriptions, store listeners and peer watches belong to a node: free them all
- * before ms_node_free() (checked: freeing a node that still has them aborts). Memory returned
- * by ms_store_get_alloc() is released with ms_free().
+ * OWNERSHIP. Every ms_*_new / ms_*_subscribe / ms_*_serve / ms_*_listen / ms_*_watch call that
+ * succeeds gives the caller one handle, which the caller releases with the matching *_free
+ * function; a request handler is given one ms_responder, released by answering it (or
+ * ms_responder_free). Stores, subscriptions, services, responders, store listeners and peer
+ * watches belong to a node: free them all before ms_node_free() (checked: freeing a node that
+ * still has them aborts). Memory returned by ms_store_get_alloc() is released with ms_free().
  *
  * THREADS. A node runs on one loop thread: its own (the default) or, with cfg.host_loop, a
- * libuv loop the application runs. Every callback (bus messages, store events, peer events)
- * runs on that loop thread; keep callbacks short, as the node does nothing else meanwhile.
+ * libuv loop the application runs. Every callback (bus messages, requests, replies, store
+ * events, peer events) runs on that loop thread; keep callbacks short, as the node does nothing else meanwhile.
  * - Own loop thread: every function may be called from any thread, and from inside callbacks,
  *   except ms_node_start(), ms_node_stop() and ms_node_free(), which wait for the loop thread
  *   and so return MS_ERR_WRONG_THREAD (or abort, for ms_node_free) inside a callback.
@@ -200,6 +201,47 @@ typedef struct ms_subscription ms_subscription;
 int ms_node_subscribe(ms_node* node, const char* ns, ms_message_fn fn, void* user,
                       ms_subscription** out);
 void ms_subscription_free(ms_subscription* subscription);
+
+/* ---- requests and replies ---- */
+
+/* A request goes to one peer and gets at most one reply. */
+typedef struct ms_reply {
+  int code;            /* MS_OK: `data` is the reply. MS_ERR_TIMEOUT: none in time.
+                          MS_ERR_NOT_FOUND: the peer serves nothing on `ns`. MS_ERR_CLOSED: the
+                          peer left or this node stopped first. MS_ERR_INTERNAL: the peer's
+                          handler failed (ms_responder_fail); `error` holds its message. */
+  const uint8_t* data; /* MS_OK only; NULL otherwise */
+  size_t len;
+  const char* error;   /* "" for MS_OK */
+} ms_reply;
+typedef void (*ms_reply_fn)(void* user, const ms_reply* reply);
+/* Sends `data` to the peer `device_id` on `ns` and calls `fn` exactly once, on the loop
+ * thread, with its reply or why there is none, within `timeout_ms` (> 0) or when the node
+ * stops, whichever comes first. `user` must stay valid until then. If the call fails (e.g.
+ * MS_ERR_NOT_FOUND: the peer is not linked; MS_ERR_CLOSED: the node does not run), `fn`
+ * never runs. */
+int ms_node_request(ms_node* node, const char* device_id, const char* ns, const void* data, size_t len,
+                    uint32_t timeout_ms, ms_reply_fn fn, void* user);
+
+/* Answering requests. `fn` runs on the loop thread for each request to `ns`, with a responder
+ * the application now owns: it must call exactly one of ms_responder_reply(),
+ * ms_responder_fail() or ms_responder_free(), each of which releases it, inside the callback
+ * or later from any thread. A request left unanswered times out at the requester. Responders
+ * belong to the node: release them all before ms_node_free() (checked). A service is freed
+ * with ms_service_free(); one namespace has at most one service that answers (the first). */
+typedef struct ms_responder ms_responder;
+typedef void (*ms_request_fn)(void* user, const ms_message* request, ms_responder* responder);
+typedef struct ms_service ms_service;
+/* The node must be running. Free the service before ms_node_free() (checked). */
+int ms_node_serve(ms_node* node, const char* ns, ms_request_fn fn, void* user, ms_service** out);
+void ms_service_free(ms_service* service);
+/* Sends the reply (at most about 1 MiB) and releases the responder. MS_ERR_CLOSED if the node
+ * stopped meanwhile (released all the same); MS_ERR_TOO_LARGE (not released: answer again). */
+int ms_responder_reply(ms_responder* responder, const void* data, size_t len);
+/* Fails the request with a message (the requester sees MS_ERR_INTERNAL) and releases it. */
+int ms_responder_fail(ms_responder* responder, const char* message);
+/* Releases the responder without answering. NULL is ignored. */
+void ms_responder_free(ms_responder* responder);
 
 /* ---- stores ---- */
 

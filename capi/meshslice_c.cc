@@ -259,6 +259,8 @@ void ms_node_free(ms_node* n) {
     if (!n->stores.empty()) misuse(__func__, "the node still has stores: ms_store_free them first");
   }
   if (n->subscriptions.load() != 0) misuse(__func__, "the node still has subscriptions: free them first");
+  if (n->services.load() != 0) misuse(__func__, "the node still has services: ms_service_free them first");
+  if (n->responders.load() != 0) misuse(__func__, "the node still has unanswered responders: release them first");
   if (n->peers.size() != 0) misuse(__func__, "the node still has peer watches: free them first");
   ms_node_stop(n);  // reports nothing more useful than "stopped"
   n->node.reset();

@@ -8,8 +8,11 @@
  *
  * Flags: --invite, --name, --listen, --peer (repeatable), --status TEXT, --state-dir DIR,
  * --mdns-interface IF (repeatable; mDNS only when given), --mdns-port PORT, --run-for SECONDS.
- * Commands on stdin: status TEXT | show | quit. Output as presence.cc: "+ NAME: STATUS",
- * "~ NAME: STATUS", "- NAME (REASON)", each followed by "view: NAME=STATUS ..." sorted by name.
+ * Commands on stdin: status TEXT | show | ping NAME | quit. Output as presence.cc:
+ * "+ NAME: STATUS", "~ NAME: STATUS", "- NAME (REASON)", each followed by
+ * "view: NAME=STATUS ..." sorted by name. `ping NAME` asks that device directly with a bus
+ * request (ms_node_request); every device answers on "presence-c.ping" (ms_node_serve) with its
+ * current status: "pong NAME: STATUS", or "ping NAME failed: REASON".
  *
  * A value is "NAME\nSTATUS": the name travels with the status, so the view needs nothing else.
  */
@@ -86,6 +89,62 @@ static void print_view(ms_store* store) {
   }
   printf("%s\n", line);
   fflush(stdout);
+}
+
+/* The device ID of the device named `name` in the store (any thread); 0 if there is none. */
+struct lookup {
+  const char* name;
+  char id[MS_DEVICE_ID_TEXT_LEN + 1];
+  int found;
+};
+static void match_name(void* user, const ms_slice* slice) {
+  struct lookup* l = user;
+  char name[MAX_TEXT], status[MAX_TEXT];
+  split_value(slice->data, slice->len, name, status);
+  if (!slice->is_local && strcmp(name, l->name) == 0) {
+    snprintf(l->id, sizeof l->id, "%s", slice->device_id);
+    l->found = 1;
+  }
+}
+
+/* A ping from a peer, on the loop thread: answer with this device's value. */
+static void on_ping(void* user, const ms_message* request, ms_responder* responder) {
+  (void)request;
+  uint8_t value[2 * MAX_TEXT + 1];
+  size_t len = 0;
+  if (ms_store_get(user, NULL, value, sizeof value, &len) != MS_OK) {
+    ms_responder_fail(responder, ms_last_error());
+    return;
+  }
+  ms_responder_reply(responder, value, len);
+}
+
+/* The answer to our ping, on the loop thread. `user` is the name we asked (malloc'ed). */
+static void on_pong(void* user, const ms_reply* reply) {
+  char name[MAX_TEXT], status[MAX_TEXT];
+  if (reply->code == MS_OK) {
+    split_value(reply->data, reply->len, name, status);
+    printf("pong %s: %s\n", name, status);
+  } else {
+    printf("ping %s failed: %s\n", (char*)user, reply->error);
+  }
+  fflush(stdout);
+  free(user);
+}
+
+static void ping(ms_node* node, ms_store* store, const char* name) {
+  struct lookup l = {.name = name, .found = 0};
+  if (ms_store_each(store, match_name, &l, NULL) != MS_OK || !l.found) {
+    printf("error: nobody named %s\n", name);
+    fflush(stdout);
+    return;
+  }
+  char* asked = strdup(name);
+  if (!asked || ms_node_request(node, l.id, "presence-c.ping", "", 0, 2000, on_pong, asked) != MS_OK) {
+    printf("ping %s failed: %s\n", name, ms_last_error());
+    fflush(stdout);
+    free(asked);
+  }
 }
 
 static struct known* find_known(struct app* a, const char* id) {
@@ -210,9 +269,11 @@ int main(int argc, char** argv) {
   ms_node* node = NULL;
   struct app a = {.store = NULL, .known_count = 0};
   ms_store_listener* listener = NULL;
+  ms_service* pings = NULL;
   if (ms_node_new(&cfg, &node) != MS_OK || ms_store_new(node, "presence-c", &a.store) != MS_OK ||
       ms_store_listen(a.store, on_store_event, &a, &listener) != MS_OK ||
-      set_status(a.store, cfg.name, status) != MS_OK || ms_node_start(node) != MS_OK) {
+      set_status(a.store, cfg.name, status) != MS_OK || ms_node_start(node) != MS_OK ||
+      ms_node_serve(node, "presence-c.ping", on_ping, a.store, &pings) != MS_OK) {
     fprintf(stderr, "c_presence: %s\n", ms_last_error());
     return 1;
   }
@@ -233,12 +294,16 @@ int main(int argc, char** argv) {
       print_view(a.store);
     } else if (strcmp(line, "show") == 0) {
       print_view(a.store);
+    } else if (strncmp(line, "ping ", 5) == 0) {
+      ping(node, a.store, line + 5);
     } else if (line[0]) {
-      printf("error: unknown command (status TEXT | show | quit)\n");
+      printf("error: unknown command (status TEXT | show | ping NAME | quit)\n");
       fflush(stdout);
     }
   }
-  /* Handles before their node: listener, store, then the node (which says goodbye). */
+  /* Handles before their node: service, listener, store, then the node (which says goodbye;
+   * a ping still in flight is answered with MS_ERR_CLOSED as it stops). */
+  ms_service_free(pings);
   ms_store_listener_free(listener);
   ms_store_free(a.store);
   ms_node_free(node);

@@ -26,13 +26,32 @@ Result<std::string> MeshCore::start() {
                                  [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
   if (!bound) return bound.status();
   listen_address_ = bound.value();
+  listen_addresses_ = {listen_address_};
   if (auto hp = splitHostPort(listen_address_)) listen_port_ = hp->port;
+  if (Status st = listenOnExtraAddresses(); !st.isOk()) {
+    transport_.stop();
+    return st;
+  }
   running_ = true;
   for (const auto& ep : options_.static_peers) addEndpoint(ep);
   for (DiscoverySource* d : discovery_) addDiscovery(d);
   tick_timer_ = env_.newTimer([this] { onTick(); });
   tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
   return listen_address_;
+}
+
+Status MeshCore::listenOnExtraAddresses() {
+  for (const std::string& address : options_.extra_listen_addresses) {
+    auto hp = splitHostPort(address);
+    if (!hp) return hp.status();
+    const uint16_t port = hp->port != 0 ? hp->port : listen_port_;
+    const bool v6 = hp->host.find(':') != std::string::npos;
+    const std::string with_port = (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(port);
+    auto bound = transport_.listen(with_port, [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
+    if (!bound) return bound.status();
+    listen_addresses_.push_back(bound.value());
+  }
+  return Status::ok();
 }
 
 void MeshCore::addDiscovery(DiscoverySource* source) {
@@ -53,7 +72,8 @@ void MeshCore::addDiscovery(DiscoverySource* source) {
 }
 
 void MeshCore::addEndpoint(const std::string& endpoint) {
-  if (!running_ || dialers_.count(endpoint) || endpoint == listen_address_) return;
+  if (!running_ || dialers_.count(endpoint)) return;
+  if (std::find(listen_addresses_.begin(), listen_addresses_.end(), endpoint) != listen_addresses_.end()) return;
   Dialer& d = dialers_[endpoint];
   d.endpoint = endpoint;
   d.timer = env_.newTimer([this, endpoint] {

@@ -29,6 +29,11 @@ namespace meshslice {
 
 struct MeshOptions {
   std::string listen_address = "127.0.0.1:0";
+  // More addresses to listen on, one listener each (e.g. one per selected network interface).
+  // A port of 0 here means the port listen_address bound, so every listener (and the Hello's
+  // and adverts' single listen port) has the same port. Needs a transport that accepts several
+  // listen() calls (transport/multi_listen_transport.h; MeshNode uses one).
+  std::vector<std::string> extra_listen_addresses;
   std::vector<std::string> static_peers;  // "host:port", numeric
   Micros heartbeat_interval = 1 * kSeconds;
   Micros liveness_timeout = 3 * kSeconds;
@@ -86,6 +91,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   bool isConnected(const DeviceId& id) const;
   const MeshStats& stats() const { return stats_; }
   const std::string& listenAddress() const { return listen_address_; }
+  // Every bound listen address: listenAddress() first, then the extra ones.
+  const std::vector<std::string>& listenAddresses() const { return listen_addresses_; }
   // Allow-list changes; removing a connected device evicts it with kRevoked.
   void allow(const DeviceId& id);
   void revoke(const DeviceId& id);
@@ -120,6 +127,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   static constexpr int kMaxQuickRedials = 3;
 
   void onAccept(std::unique_ptr<Link> link);
+  Status listenOnExtraAddresses();
   void dial(Dialer& d);
   void scheduleDial(Dialer& d, Micros delay);
   void onDialResult(const std::string& endpoint, Result<std::unique_ptr<Link>> result);
@@ -149,6 +157,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   MessageBus bus_;
   bool running_ = false;
   std::string listen_address_;
+  std::vector<std::string> listen_addresses_;
   uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;

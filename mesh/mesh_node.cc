@@ -70,7 +70,8 @@ Status MeshNode::start() {
 }
 
 Status MeshNode::startOnLoop() {
-  transport_ = std::make_unique<TcpTransport>(*loop_, options_.tcp);
+  transport_ = std::make_unique<MultiListenTransport>(
+      [this] { return std::make_unique<TcpTransport>(*loop_, options_.tcp); });
   LocalDevice local;
   local.keys.priv = identity_.privateKey();
   local.keys.pub = identity_.publicKey();
@@ -89,6 +90,7 @@ Status MeshNode::startOnLoop() {
     m.device_id = device_id_.toString();
     m.mesh_tag = secret_.tag();
     m.display_name = name_;
+    m.protocol_version = kProtocolVersion;  // TXT "v": the newest version this node speaks
     if (auto hp = splitHostPort(listen_address_)) m.service_port = hp->port;
     mdns_ = std::make_unique<MdnsDiscovery>(*env_, loop_->uv(), m);
     core_->addDiscovery(mdns_.get());

@@ -20,6 +20,7 @@
 #include "mesh/mdns.h"
 #include "mesh/mesh_core.h"
 #include "mesh/mesh_secret.h"
+#include "transport/multi_listen_transport.h"
 #include "transport/tcp_transport.h"
 
 namespace meshslice {
@@ -99,7 +100,7 @@ class MeshNode {
   std::string listen_address_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<UvEnv> env_;
-  std::unique_ptr<TcpTransport> transport_;
+  std::unique_ptr<MultiListenTransport> transport_;  // TCP, one listener per listen address
   std::unique_ptr<MeshCore> core_;
   std::unique_ptr<MdnsDiscovery> mdns_;
   std::unique_ptr<Timer> drain_timer_;

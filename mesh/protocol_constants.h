@@ -13,8 +13,9 @@
 namespace meshslice {
 
 // Protocol versions this build speaks. A peer is compatible if the ranges overlap; the current
-// and previous versions are accepted for rolling upgrades.
-inline constexpr uint32_t kProtocolVersion = 1;
+// and previous versions are accepted for rolling upgrades. Version 2 added incarnations to the
+// sync messages (store/sync_message.h); a link that negotiates 1 gets the version 1 forms.
+inline constexpr uint32_t kProtocolVersion = 2;
 inline constexpr uint32_t kMinProtocolVersion = 1;
 
 // Envelope type codes: the first element of every envelope array.

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -19,7 +21,13 @@
 namespace meshslice {
 namespace {
 
+#ifndef MESHSLICE_VERSION
+#error "the build defines MESHSLICE_VERSION (the project version)"
+#endif
+
 constexpr int kCallTimeoutMs = 15000;
+// `mesh join --force` keeps mesh.key.old and mesh.key.old.1 .. .N; past that it refuses.
+constexpr int kMaxMeshKeyBackups = 99;
 
 // Storage CLI11 writes into while parsing; turned into an Invocation afterwards.
 struct RawFlags {
@@ -49,7 +57,7 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   invite->add_flag("--grouped", inv.grouped, "Group the invite in blocks of 8 characters");
   auto* join = mesh->add_subcommand("join", "Join the mesh of an invite (takes effect at the next `up`)");
   join->add_option("invite", f.pos1, "Invite string (msm1-...)")->required();
-  join->add_flag("--force", inv.force, "Replace the current mesh (its key is kept as mesh.key.old)");
+  join->add_flag("--force", inv.force, "Replace the current mesh (its key is kept as mesh.key.old, .old.1, ...)");
   mesh->add_subcommand("allow", "Put a device on the allow-list")->add_option("device", f.pos1, "Device ID")->required();
   mesh->add_subcommand("revoke", "Take a device off the allow-list")->add_option("device", f.pos1, "Device ID")->required();
 
@@ -90,7 +98,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
   Invocation inv;
   RawFlags f;
   CLI::App app("meshslice: sync per-device state across a LAN mesh", "meshslice");
-  app.set_version_flag("--version", "meshslice 0.1.0");
+  app.set_version_flag("--version", "meshslice " MESHSLICE_VERSION);
   app.fallthrough(true);  // global options work after the subcommand too
   app.require_subcommand(1);
   app.add_option("--state-dir", f.state_dir, "State directory (identity, mesh, stores, control socket)");
@@ -204,6 +212,19 @@ int runInvite(const Invocation& inv, const std::string& dir, std::ostream& out, 
   return kExitOk;
 }
 
+// Keeps the current mesh key under the first free name of mesh.key.old, mesh.key.old.1, ...
+// (link(2) never replaces a file, so no earlier backup is lost). Returns the name used.
+Result<std::string> backUpMeshKey(const std::string& dir) {
+  const std::string key = dir + "/" + std::string(kMeshKeyFileName);
+  for (int n = 0; n <= kMaxMeshKeyBackups; ++n) {
+    const std::string backup = key + ".old" + (n == 0 ? "" : "." + std::to_string(n));
+    if (::link(key.c_str(), backup.c_str()) == 0) return backup;
+    if (errno != EEXIST) return ioError("cannot keep the old mesh key as " + backup + ": " + std::strerror(errno));
+  }
+  return Status(Code::kAlreadyExists, "there are already " + std::to_string(kMaxMeshKeyBackups + 1) +
+                                          " old mesh keys (mesh.key.old*) in " + dir + ": move some away first");
+}
+
 int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
   auto secret = MeshSecret::fromInvite(inv.args.at(0));
   if (!secret) return fail(err, Status(Code::kInvalidArgument, "bad invite: " + secret.status().message()), kExitUsage);
@@ -213,15 +234,18 @@ int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, st
     return kExitOk;
   }
   if (!current && current.status().code() != Code::kNotFound && !inv.force) return fail(err, current.status(), kExitError);
+  std::string backup;
   if (current || current.status().code() != Code::kNotFound) {
     if (!inv.force)
       return fail(err, Status(Code::kAlreadyExists, "this device is already in another mesh; `meshslice mesh join --force` replaces it (the old key is kept as mesh.key.old)"), kExitError);
-    std::string key = dir + "/" + std::string(kMeshKeyFileName);
-    if (std::rename(key.c_str(), (key + ".old").c_str()) != 0)
-      return fail(err, ioError("cannot keep the old mesh key as " + key + ".old"), kExitError);
+    auto kept = backUpMeshKey(dir);
+    if (!kept) return fail(err, kept.status(), kExitError);
+    backup = *kept;
   }
+  // Replaces mesh.key atomically: on failure the old key is still there (and in the backup).
   if (Status st = secret->save(dir); !st.isOk()) return fail(err, st, kExitError);
   out << "joined mesh " << secret->tag() << "\n";
+  if (!backup.empty()) err << "meshslice: the previous mesh key is kept as " << backup << "\n";
   if (DaemonLock::isHeld(dir)) err << "meshslice: restart the daemon (meshslice down; meshslice up) to use the new mesh\n";
   return kExitOk;
 }

@@ -151,7 +151,7 @@ int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream
   if (!value_text) return fail(err, value_text.status());
   if (value_text->size() > kMaxSliceData)
     return fail(err, tooLarge("value is larger than the " + std::to_string(kMaxSliceData) + " byte slice limit"));
-  auto value = parseJson(*value_text);
+  auto value = parseJson(*value_text, kMaxValueDepth);  // what a request can carry
   if (!value) return fail(err, malformed("malformed JSON value: " + value.status().message()));
   auto r = c.call("set", Json{{"store", inv.args[0]}, {"value", std::move(value.value())}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());

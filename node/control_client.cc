@@ -77,7 +77,7 @@ Result<Json> ControlClient::readMessage(int timeout_ms) {
   }
   std::string line = std::move(ready_.front());
   ready_.pop_front();
-  return parseJson(line);
+  return parseJson(line, kMaxReplyDepth);  // replies nest values deeper than requests do
 }
 
 Result<Json> ControlClient::call(std::string_view method, Json params, int timeout_ms) {

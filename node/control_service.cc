@@ -131,6 +131,7 @@ Result<Json> ControlService::status(Client&, const Json&) {
   return Json{{"device", local.id.toString()},
               {"name", local.name},
               {"listen", core_.listenAddress()},
+              {"listen_addresses", core_.listenAddresses()},
               {"mesh_tag", info_.mesh_tag},
               {"peers", core_.peers().size()},
               {"stores", stores_.storeCount()},

@@ -4,10 +4,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <filesystem>
+#include <optional>
 
 #include "base/log.h"
 #include "mesh/mesh_node.h"
@@ -129,21 +131,23 @@ void Daemon::waitForStop() {
   cv_.wait(lock, [this] { return stop_requested_; });
 }
 
-// What `up` loads from the state directory before the node starts.
+// What `up` loads from the state directory before the node starts. A first start makes the
+// identity and the mesh in memory only: they are written once the node runs (persistNew()).
 struct Daemon::State {
   Identity identity;
   MeshSecret secret;
+  bool new_identity = false;
   bool new_mesh = false;
   std::optional<std::set<DeviceId>> allow;
-  std::string listen;
+  std::vector<std::string> listen;
 };
 
 Result<Daemon::State> Daemon::loadState() {
   const std::string& dir = config_.state_dir;
-  // Checks first, so that a failed start creates nothing (no identity, no mesh).
+  // Reads and checks only, so that a failed start creates nothing (no identity, no mesh).
   auto allow = loadAllowList(dir);
   if (!allow) return allow.status();
-  auto listen = resolveListenAddress(config_);
+  auto listen = resolveListenAddresses(config_);
   if (!listen) return listen.status();
   for (const auto& id : persistedStores(storesDir(dir))) {
     FilePersistence file(storesDir(dir) + "/" + id + std::string(kSliceFileSuffix), id);
@@ -151,25 +155,47 @@ Result<Daemon::State> Daemon::loadState() {
       return Status(loaded.status().code(), "store " + id + ": " + loaded.status().message() +
                                                 " (move the file away to start the store empty)");
   }
-  auto identity = Identity::loadOrCreate(dir, config_.name.empty() ? defaultDeviceName() : config_.name);
-  if (!identity) return identity.status();
-  if (!config_.name.empty() && config_.name != identity->name())
-    identity = Identity::fromPrivateKey(identity->privateKey(), config_.name);  // not saved
   bool new_mesh = false;
   auto secret = MeshSecret::load(dir);
   if (!secret && secret.status().code() == Code::kNotFound) {
     secret = MeshSecret::generate();
-    MS_RETURN_IF_ERROR(secret->save(dir));
     new_mesh = true;
   }
   if (!secret) return secret.status();
-  return State{std::move(identity.value()), std::move(secret.value()), new_mesh, std::move(allow.value()),
-               std::move(listen.value())};
+  bool new_identity = false;
+  auto identity = Identity::load(dir + "/" + std::string(kIdentityFileName));
+  if (!identity && identity.status().code() == Code::kNotFound) {
+    identity = Identity::generate(config_.name.empty() ? defaultDeviceName() : config_.name);
+    new_identity = true;
+  }
+  if (!identity) return identity.status();
+  if (!config_.name.empty() && config_.name != identity->name())
+    identity = Identity::fromPrivateKey(identity->privateKey(), config_.name);  // not saved
+  return State{std::move(identity.value()), std::move(secret.value()), new_identity, new_mesh,
+               std::move(allow.value()), std::move(listen.value())};
+}
+
+Status Daemon::persistNew(const Identity* identity, const MeshSecret* secret) const {
+  const std::string& dir = config_.state_dir;
+  const std::string identity_path = dir + "/" + std::string(kIdentityFileName);
+  if (identity) {
+    Status st = identity->save(identity_path, /*replace=*/false);
+    if (!st.isOk()) return Status(st.code(), "cannot save the new identity: " + st.message());
+  }
+  if (secret) {
+    Status st = secret->save(dir);
+    if (!st.isOk()) {
+      if (identity) ::unlink(identity_path.c_str());  // a failed start leaves nothing behind
+      return Status(st.code(), "cannot save the new mesh key: " + st.message());
+    }
+  }
+  return Status::ok();
 }
 
 MeshNodeOptions Daemon::nodeOptions(const State& state) const {
   MeshNodeOptions options;
-  options.mesh.listen_address = state.listen;
+  options.mesh.listen_address = state.listen.front();
+  options.mesh.extra_listen_addresses.assign(state.listen.begin() + 1, state.listen.end());
   options.mesh.static_peers = config_.peers;
   if (state.allow) {
     options.mesh.use_allow_list = true;
@@ -193,6 +219,8 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   if (!state) return fail(state.status());
   const bool new_mesh = state->new_mesh;
   const std::string invite = new_mesh ? state->secret.toInvite() : "";
+  std::optional<Identity> new_identity;  // a copy to save once the node runs
+  if (state->new_identity) new_identity = Identity::fromPrivateKey(state->identity.privateKey(), state->identity.name());
   DaemonInfo info{dir, state->secret.tag(), config_.mdns, config_.interfaces, 0};
   MeshNode node(std::move(state->identity), state->secret, nodeOptions(*state));
   if (Status st = node.start(); !st.isOk()) return fail(Status(st.code(), "cannot start the node: " + st.message()));
@@ -200,19 +228,26 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   Runtime runtime;
   info.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
-  Status started = node.call([&](MeshCore&) {
+  std::vector<std::string> listening;
+  Status started = node.call([&](MeshCore& core) {
+    listening = core.listenAddresses();
     Status st = runtime.start(node, *this, config_, info, state->allow);
     if (!st.isOk()) runtime.stop();
     return st;
   });
+  if (started.isOk()) started = persistNew(new_identity ? &*new_identity : nullptr, new_mesh ? &state->secret : nullptr);
   if (!started.isOk()) {
+    node.call([&](MeshCore&) {
+      runtime.stop();
+      return 0;
+    });
     node.stop();
     return fail(started);
   }
   out << "device: " << node.id().toString() << "\n"
-      << "name: " << node.name() << "\n"
-      << "listen: " << node.listenAddress() << "\n"
-      << "control: " << controlSocketPath(dir) << "\n";
+      << "name: " << node.name() << "\n";
+  for (const auto& address : listening) out << "listen: " << address << "\n";
+  out << "control: " << controlSocketPath(dir) << "\n";
   if (new_mesh) out << "invite: " << invite << "\n";
   out << "ready" << std::endl;
   if (new_mesh)
@@ -231,21 +266,28 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-Result<std::string> resolveListenAddress(const DaemonConfig& config) {
-  if (config.listen != kDefaultListen || config.interfaces.size() != 1) return config.listen;
+Result<std::vector<std::string>> resolveListenAddresses(const DaemonConfig& config) {
+  if (config.listen != kDefaultListen || config.interfaces.empty()) return std::vector<std::string>{config.listen};
   uv_interface_address_t* addrs = nullptr;
   int count = 0;
   if (uv_interface_addresses(&addrs, &count) != 0) return ioError("cannot list network interfaces");
-  std::string found;
-  for (int i = 0; i < count && found.empty(); ++i) {
-    if (config.interfaces[0] != addrs[i].name || addrs[i].address.address4.sin_family != AF_INET) continue;
-    char text[INET_ADDRSTRLEN] = {};
-    uv_ip4_name(&addrs[i].address.address4, text, sizeof text);
-    found = text;
+  std::vector<std::string> found;
+  std::string missing;
+  for (const std::string& name : config.interfaces) {
+    bool any = false;
+    for (int i = 0; i < count; ++i) {
+      if (name != addrs[i].name || addrs[i].address.address4.sin_family != AF_INET) continue;
+      char text[INET_ADDRSTRLEN] = {};
+      uv_ip4_name(&addrs[i].address.address4, text, sizeof text);
+      std::string address = std::string(text) + ":0";
+      any = true;
+      if (std::find(found.begin(), found.end(), address) == found.end()) found.push_back(address);
+    }
+    if (!any && missing.empty()) missing = name;
   }
   uv_free_interface_addresses(addrs, count);
-  if (found.empty()) return invalidArgument("interface " + config.interfaces[0] + " has no IPv4 address");
-  return found + ":0";
+  if (!missing.empty()) return invalidArgument("interface " + missing + " has no IPv4 address");
+  return found;
 }
 
 std::string defaultDeviceName() {

@@ -8,7 +8,7 @@
 // Startup output (stdout, one "key: value" a line, then "ready"; docs/CLI.md):
 //   device: <device ID>
 //   name: <display name>
-//   listen: <host:port>
+//   listen: <host:port>      one line per listen address
 //   control: <socket path>
 //   invite: <invite>        only when this start created a new mesh
 //   ready
@@ -41,6 +41,9 @@ class Daemon {
   struct Runtime;  // what lives on the loop thread
   struct State;    // what is loaded from the state directory
   Result<State> loadState();
+  // Writes what this start created in memory (identity, mesh key): only once the node runs,
+  // so that a failed start creates neither. Either is null when it was loaded.
+  Status persistNew(const Identity* identity, const MeshSecret* secret) const;
   MeshNodeOptions nodeOptions(const State& state) const;
   void waitForStop();
 
@@ -50,9 +53,11 @@ class Daemon {
   bool stop_requested_ = false;
 };
 
-// The listen address to use: `config.listen` unless it is the default and exactly one
-// interface was named, then that interface's first IPv4 address with port 0.
-Result<std::string> resolveListenAddress(const DaemonConfig& config);
+// The addresses to listen on: `config.listen`, unless it is the default and interfaces were
+// named: then every IPv4 address of each named interface (in the order named), port 0 (the
+// first listener picks a port and the others reuse it). kInvalidArgument for a named interface
+// without an IPv4 address.
+Result<std::vector<std::string>> resolveListenAddresses(const DaemonConfig& config);
 // The host name, made a valid device name ("meshslice" if it cannot be).
 std::string defaultDeviceName();
 

@@ -17,8 +17,19 @@ namespace meshslice {
 using Json = nlohmann::json;
 
 // Deeper documents are refused before parsing: serialising is recursive, and a 2 MiB line of
-// '[' must not exhaust the stack.
+// '[' must not exhaust the stack. This is the limit on a request line as a whole.
 inline constexpr size_t kMaxJsonDepth = 64;
+// A slice value sits inside a `set` request at level 3 (request object, params, value), so the
+// deepest value a request can carry, and the deepest one the daemon accepts or shows as
+// "value", is kMaxJsonDepth - 2 levels. Deeper slice data (only a library peer can write it)
+// is shown as "data" (its text) instead.
+inline constexpr size_t kRequestWrapLevels = 2;
+inline constexpr size_t kMaxValueDepth = kMaxJsonDepth - kRequestWrapLevels;
+// Replies wrap a value in more levels than requests do: the deepest is a batch reply to `get`
+// (batch array, response, result, "slices" array, slice object, then the value). Everything
+// the daemon writes nests at most kMaxReplyDepth levels, and ControlClient parses up to that.
+inline constexpr size_t kReplyWrapLevels = 5;
+inline constexpr size_t kMaxReplyDepth = kMaxValueDepth + kReplyWrapLevels;
 
 // Parses one JSON text. kMalformed for bad syntax or nesting deeper than max_depth.
 Result<Json> parseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);

@@ -50,7 +50,7 @@ Result<uint64_t> StoreHub::set(const std::string& store_id, const std::string& j
   if (json_text.size() > kMaxSliceData)
     return tooLarge("value is " + std::to_string(json_text.size()) + " bytes, over the " +
                     std::to_string(kMaxSliceData) + " byte slice limit");
-  if (auto parsed = parseJson(json_text); !parsed) return invalidArgument("value: " + parsed.status().message());
+  if (auto parsed = parseJson(json_text, kMaxValueDepth); !parsed) return invalidArgument("value: " + parsed.status().message());
   MS_RETURN_IF_ERROR(open(store_id));
   RawStore& store = *stores_.at(store_id).store;
   MS_RETURN_IF_ERROR(store.set(toBytes(json_text)));
@@ -91,7 +91,9 @@ Json StoreHub::list() const {
 Json StoreHub::sliceJson(const DeviceSlice& slice, bool local) const {
   Json j{{"device", slice.device_id.toString()}, {"local", local}, {"version", slice.version},
          {"updated_at", slice.updated_at}};
-  auto value = parseJson(toString(slice.data));
+  // Deeper than a request could carry (a library peer's data): shown as text, so that no
+  // reply or event nests deeper than kMaxReplyDepth.
+  auto value = parseJson(toString(slice.data), kMaxValueDepth);
   if (value) j["value"] = std::move(value.value());
   else putBytes(j, slice.data);
   return j;

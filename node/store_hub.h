@@ -8,8 +8,8 @@
 // At most kMaxStores stores; traffic for more is ignored (logged once per store).
 //
 // Remote slices are opaque bytes to the sync layer: another program may write non-JSON data
-// into a store of the same name. get() shows such data as "data"/"data_base64" instead of
-// "value".
+// into a store of the same name. get() and slice events show such data, and JSON nested
+// deeper than kMaxValueDepth, as "data"/"data_base64" instead of "value".
 //
 // Threading and lifetime: loop thread only; `env` and `core` must outlive the hub. stop()
 // (or the destructor) stops syncing and clears remote slices before the stores go.

@@ -2,7 +2,10 @@
 # Installs meshslice from a build directory into a temporary prefix, then builds and runs small
 # applications out of tree against that install only (tests/consumer/):
 #   1. CMake: find_package(meshslice) -> meshslice::meshslice (C++ and C), meshslice_static (C++)
-#   2. pkg-config: `pkg-config --cflags --libs meshslice` (C++ and C)
+#   2. pkg-config: `pkg-config --cflags --libs meshslice` (C++ and C), and a C program linked
+#      against libmeshslice.a with `pkg-config --static --libs meshslice` (whose Libs.private
+#      must bring the C++ runtime)
+#   3. the daemon: bin/meshslice runs (`--version`), the systemd unit is in lib/systemd/system
 # Each consumer starts two nodes on 127.0.0.1 and checks that they sync. Registered in ctest as
 # package.consumer. Exit 77 (skip) for fuzz builds, whose objects need the libFuzzer runtime.
 # Usage: scripts/consumer_test.sh [BUILD_DIR]     (default: build/, already built)
@@ -27,7 +30,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
-echo "installed into a temporary prefix: $(cd "$prefix" && find . -name 'libmeshslice*' -o -name '*.pc' | sort | tr '\n' ' ')"
+echo "installed into a temporary prefix: $(cd "$prefix" && find . -name 'libmeshslice*' -o -name '*.pc' -o -name 'meshslice' -o -name '*.service' | sort | tr '\n' ' ')"
+fail() { echo "consumer_test: $*" >&2; exit 1; }
 
 run() {  # run NAME COMMAND...: runs one consumer, labelled
   echo "--- $1"
@@ -59,4 +63,26 @@ read -r -a pc_flags <<<"$(pkg-config --cflags --libs meshslice)"
   -o "$work/pc_c"
 run "pkg-config, C++" "$work/pc_cxx"
 run "pkg-config, C" "$work/pc_c"
+# --static: the C program links the archive, so the C++ runtime must come from Libs.private.
+read -r -a pc_static <<<"$(pkg-config --static --cflags --libs meshslice)"
+echo "pkg-config --static: ${pc_static[*]}"
+[[ " ${pc_static[*]} " == *" -lstdc++ "* ]] || fail "pkg-config --static does not list -lstdc++"
+static_flags=()
+for f in "${pc_static[@]}"; do
+  if [ "$f" = "-lmeshslice" ]; then static_flags+=("$libdir/libmeshslice.a"); else static_flags+=("$f"); fi
+done
+"$cc" -std=c11 "${flags[@]}" "$root/tests/consumer/consumer.c" "${static_flags[@]}" -o "$work/pc_c_static"
+if ldd "$work/pc_c_static" | grep -q libmeshslice; then fail "the --static consumer links libmeshslice.so"; fi
+run "pkg-config --static, C" "$work/pc_c_static"
+
+# 3. The daemon and its unit.
+bin=$prefix/bin/meshslice
+[ -x "$bin" ] || fail "cmake --install did not install bin/meshslice"
+unit=$prefix/lib/systemd/system/meshslice.service
+[ -f "$unit" ] || fail "cmake --install did not install lib/systemd/system/meshslice.service"
+grep -q '^ExecStart=.*/meshslice up ' "$unit" || fail "the unit has no ExecStart running meshslice up"
+grep -q '^Type=notify$' "$unit" || fail "the unit is not Type=notify"
+version=$("$bin" --version) || fail "the installed meshslice --version failed"
+[ "$version" = "meshslice $(pkg-config --modversion meshslice)" ] || fail "installed meshslice --version says '$version'"
+echo "--- installed daemon: $version; unit $(basename "$unit")"
 echo "consumer_test: all consumers passed"

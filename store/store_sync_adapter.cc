@@ -8,19 +8,6 @@
 
 namespace meshslice {
 
-std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries) {
-  assert(max_entries > 0);
-  std::vector<Digest> out;
-  for (size_t i = 0; i < entries.size(); i += max_entries) {
-    Digest d;
-    const size_t end = std::min(entries.size(), i + max_entries);
-    d.entries.assign(std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(i)),
-                     std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(end)));
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
 StoreSyncAdapter::StoreSyncAdapter(Env& env, MeshCore& core, AdapterOptions options)
     : env_(env), core_(core), options_(options) {
   auto sub = core_.bus().subscribeReserved(kSyncNamespace, [this](const BusMessageEvent& m) {
@@ -50,6 +37,7 @@ void StoreSyncAdapter::stop() {
   anti_entropy_timer_.reset();
   owed_timer_.reset();
   peers_.clear();
+  held_.clear();
   for (auto& [id, store] : stores_) {
     store->setLocalChangeListener(nullptr);
     store->clearRemoteSlices();
@@ -62,6 +50,9 @@ Status StoreSyncAdapter::addStore(ISyncableStore& store) {
   MS_RETURN_IF_ERROR(validateStoreId(id));
   if (stores_.count(id)) return Status(Code::kAlreadyExists, "store " + id + " is already synced");
   stores_.emplace(id, &store);
+  uint64_t incarnation = 0;
+  while (incarnation == 0) incarnation = env_.randomU64();
+  incarnations_[id] = incarnation;
   // Runs on the writer's thread: only touches the shared queue and posts to the loop.
   store.setLocalChangeListener([changes = changes_, alive = alive_, env = &env_, self = this, id] {
     std::lock_guard lock(changes->mutex);
@@ -72,10 +63,7 @@ Status StoreSyncAdapter::addStore(ISyncableStore& store) {
       if (*alive) self->onLocalChanges();
     });
   });
-  for (auto& [peer_id, peer] : peers_) {
-    sendRequest(peer_id, {id});
-    markDirty(peer, id, false);
-  }
+  for (auto& [peer_id, peer] : peers_) joinStore(peer_id, peer, id);
   scheduleFlush();
   return Status::ok();
 }
@@ -85,6 +73,8 @@ Status StoreSyncAdapter::removeStore(const std::string& store_id) {
   if (it == stores_.end()) return Status(Code::kNotFound, "store " + store_id + " is not synced");
   ISyncableStore* store = it->second;
   stores_.erase(it);
+  incarnations_.erase(store_id);
+  held_.forgetStore(store_id);
   store->setLocalChangeListener(nullptr);
   store->clearRemoteSlices();
   for (auto& [peer_id, peer] : peers_) {
@@ -97,6 +87,15 @@ Status StoreSyncAdapter::removeStore(const std::string& store_id) {
 bool StoreSyncAdapter::isOwed(const DeviceId& peer) const {
   auto it = peers_.find(peer);
   return it != peers_.end() && it->second.owed;
+}
+
+uint64_t StoreSyncAdapter::incarnationOf(const std::string& store_id) const {
+  auto it = incarnations_.find(store_id);
+  return it == incarnations_.end() ? 0 : it->second;
+}
+
+uint32_t StoreSyncAdapter::versionFor(const PeerState& peer) const {
+  return std::min(peer.protocol_version, options_.max_protocol_version);
 }
 
 ISyncableStore* StoreSyncAdapter::findStore(const std::string& id) const {
@@ -114,17 +113,33 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
   PeerState& peer = peers_[peer_id];
   peer = PeerState{};  // a new link: nothing sent on it yet
   peer.join_phase = join_phase;
+  for (const PeerInfo& p : core_.peers())
+    if (p.id == peer_id) peer.protocol_version = p.protocol_version;
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the
-  // request that ends its join phase, then our slices on the next flush.
+  // request that ends its join phase. Our slices wait for its join request, which follows its
+  // join digest: that says which of them it holds already.
   sendDigests(peer_id, splitDigest(digestEntries()));
   sendRequest(peer_id, {});
+  if (join_phase) return;
+  // The link predates us: the peer's adapter made its join exchange with nobody (or with an
+  // earlier adapter) and sends no join request. Push everything.
   for (const auto& [id, store] : stores_) markDirty(peer, id, false);
   scheduleFlush();
+}
+
+void StoreSyncAdapter::joinStore(const DeviceId& peer_id, PeerState& peer, const std::string& store_id) {
+  // As joinExchange, for one store: what we hold of it, a request for the peer's slice (its
+  // answer carries what it holds of ours there, which the incarnations judge), our slice.
+  const std::vector<std::string> one = {store_id};
+  sendDigests(peer_id, splitDigest(digestEntries(&one)));
+  sendRequest(peer_id, {store_id});
+  markDirty(peer, store_id, false);
 }
 
 void StoreSyncAdapter::onPeerLeft(const PeerLeft& event) {
   if (stopped_) return;
   peers_.erase(event.id);
+  held_.forgetDevice(event.id);
   for (auto& [id, store] : stores_) store->removeRemoteSlice(event.id, event.reason);
 }
 
@@ -152,15 +167,15 @@ void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
     return;
   }
   if (auto* update = std::get_if<SliceUpdate>(&message.value())) {
-    handleUpdate(from, *update);
+    handleUpdate(from, it->second, *update);
   } else if (auto* request = std::get_if<SliceRequest>(&message.value())) {
-    handleRequest(it->second, *request);
+    handleRequest(from, it->second, *request);
   } else {
     handleDigest(from, it->second, std::get<Digest>(message.value()));
   }
 }
 
-void StoreSyncAdapter::handleUpdate(const DeviceId& from, const SliceUpdate& update) {
+void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer, const SliceUpdate& update) {
   if (update.slice.device_id != from) {
     ++stats_.slices_spoofed;
     MS_LOG(kWarn, "sync") << "dropped a slice of " << update.slice.device_id.shortString()
@@ -173,24 +188,44 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const SliceUpdate& upd
     return;
   }
   switch (store->applyRemoteSlice(update.slice)) {
-    case ApplyResult::kApplied: ++stats_.slices_applied; break;
+    case ApplyResult::kApplied:
+      ++stats_.slices_applied;
+      held_.record(update.store_id, from, update.slice.version,
+                   versionFor(peer) >= kIncarnationProtocolVersion ? update.incarnation : 0);
+      break;
     case ApplyResult::kStale: ++stats_.slices_stale; break;
     case ApplyResult::kRejected: ++stats_.slices_rejected; break;
   }
 }
 
-void StoreSyncAdapter::handleRequest(PeerState& peer, const SliceRequest& request) {
+void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, const SliceRequest& request) {
   ++stats_.requests_received;
   if (request.store_ids.empty()) {
-    // The peer's join request. If this link's join exchange is ours too, our slices are
-    // already on their way: send only what they miss. Otherwise (the peer's adapter is newer
+    // The peer's join request. If this link's join exchange is ours too, its join digest came
+    // first: send what it does not hold from this run. Otherwise (the peer's adapter is newer
     // than the link) send everything.
-    const bool force = !peer.join_phase;
+    const bool ours = peer.join_phase;
     peer.join_phase = false;
-    for (const auto& [id, store] : stores_) markDirty(peer, id, force);
+    for (const auto& [id, store] : stores_) {
+      auto held = peer.join_current.find(id);
+      if (ours && held != peer.join_current.end() && held->second == store->localSlice().version) {
+        ++stats_.join_skips;
+        peer.sent[id] = held->second;
+        continue;
+      }
+      markDirty(peer, id, !ours);
+    }
+    peer.join_current.clear();
   } else {
+    std::vector<std::string> ours;
     for (const std::string& id : request.store_ids)
-      if (stores_.count(id)) markDirty(peer, id, true);
+      if (stores_.count(id)) {
+        markDirty(peer, id, true);
+        ours.push_back(id);
+      }
+    // What we hold of the requester's slices there: a store it just added learns whether a
+    // copy of its slice from an earlier run is left here (then it repairs).
+    if (auto held = digestEntries(&ours, &from); !held.empty()) sendDigests(from, splitDigest(std::move(held)));
   }
   scheduleFlush();
 }
@@ -205,13 +240,17 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
     if (!store) continue;
     if (e.device_id == self) {
       const uint64_t local = store->localSlice().version;
-      if (needsRepair(local, e.version, !peer.join_phase)) {
+      const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
+      const Provenance provenance = provenanceOf(reported, incarnationOf(e.store_id));
+      if (needsRepair(local, e.version, provenance, peer.join_phase)) {
         MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << e.store_id << " at v"
                               << e.version << " >= ours (v" << local << "): raising our version";
         store->raiseLocalVersionAbove(e.version);  // its change signal re-sends to everyone
         if (local > 0) ++stats_.repairs;
       } else if (e.version < local) {
         markDirty(peer, e.store_id, true);
+      } else if (peer.join_phase && local > 0) {
+        peer.join_current[e.store_id] = local;  // it holds what this run stamped
       }
     } else if (e.device_id == from && !peer.join_phase) {
       // (In the join phase the sender's slices follow its digest anyway.)
@@ -274,7 +313,11 @@ const StoreSyncAdapter::EncodedSlice& StoreSyncAdapter::encodedLocal(const std::
     ISyncableStore* store = findStore(store_id);
     DeviceSlice slice = store ? store->localSlice() : DeviceSlice{};
     it->second.version = slice.version;
-    if (slice.version != 0) it->second.message = encodeSyncMessage(SliceUpdate{store_id, std::move(slice)});
+    if (slice.version != 0) {
+      SliceUpdate update{store_id, std::move(slice), incarnationOf(store_id)};
+      it->second.message = encodeSyncMessage(update);
+      it->second.message_v1 = encodeSyncMessage(update, 1);
+    }
   }
   return it->second;
 }
@@ -296,7 +339,7 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache
       it = peer.dirty.erase(it);
       continue;
     }
-    Status st = sendEncoded(id, slice.message);
+    Status st = sendEncoded(id, versionFor(peer) >= kIncarnationProtocolVersion ? slice.message : slice.message_v1);
     if (st.code() == Code::kBusy) return markOwed(peer);
     if (st.isOk()) {
       ++stats_.slices_sent;
@@ -338,13 +381,21 @@ void StoreSyncAdapter::onAntiEntropy() {
   armAntiEntropy();
 }
 
-std::vector<DigestEntry> StoreSyncAdapter::digestEntries() const {
+std::vector<DigestEntry> StoreSyncAdapter::digestEntries(const std::vector<std::string>* store_ids,
+                                                         const DeviceId* owner) const {
   std::vector<DigestEntry> entries;
   const DeviceId& self = core_.local().id;
-  for (const auto& [id, store] : stores_) {
-    const uint64_t local = store->localSlice().version;
-    if (local > 0) entries.push_back({id, self, local});
-    for (const HeldVersion& h : store->remoteVersions()) entries.push_back({id, h.device, h.version});
+  auto add = [&](const std::string& id, ISyncableStore& store) {
+    const uint64_t local = store.localSlice().version;
+    if (!owner && local > 0) entries.push_back({id, self, local, incarnationOf(id)});
+    for (const HeldVersion& h : store.remoteVersions())
+      if (!owner || h.device == *owner) entries.push_back({id, h.device, h.version, held_.lookup(id, h.device, h.version)});
+  };
+  if (!store_ids) {
+    for (const auto& [id, store] : stores_) add(id, *store);
+  } else {
+    for (const std::string& id : *store_ids)
+      if (ISyncableStore* store = findStore(id)) add(id, *store);
   }
   return entries;
 }
@@ -369,7 +420,9 @@ void StoreSyncAdapter::sendRequest(const DeviceId& peer, std::vector<std::string
 }
 
 Status StoreSyncAdapter::send(const DeviceId& peer, const SyncMessage& message) {
-  return sendEncoded(peer, encodeSyncMessage(message));
+  auto it = peers_.find(peer);
+  const uint32_t version = it == peers_.end() ? kMinProtocolVersion : versionFor(it->second);
+  return sendEncoded(peer, encodeSyncMessage(message, version));
 }
 
 Status StoreSyncAdapter::sendEncoded(const DeviceId& peer, ByteView message) {

@@ -2,18 +2,29 @@
 // bus namespace "ms.sync" (store/sync_message.h). Each device sends only its own slices, and
 // only a slice whose device is the authenticated sender is accepted. Rules (docs/STORES.md):
 //
-// - New link (first join and every re-link): each side sends a Digest of what it holds, a
-//   SliceRequest for all stores and its local slices. A SliceRequest is answered with the
-//   local slices asked for.
+// - New link (first join and every re-link): each side sends a Digest of what it holds and a
+//   SliceRequest for all stores. That join request is answered with the local slices, except
+//   those the peer's join digest (which precedes its request) showed it already holds from
+//   this run, so a re-link within the grace period sends no slice data. A SliceRequest naming
+//   stores is answered with those local slices and a Digest of what we hold of the
+//   requester's slices there.
+// - Each store registration has an incarnation (a random nonzero 64-bit nonce); slices carry
+//   it, and digests report the incarnation each held slice came with. An equal version from
+//   this incarnation is current; from another one it is a leftover of an earlier run and is
+//   repaired (needsRepair in store/version_clock.h).
+// - A store added while links are up does the join exchange for itself with every peer.
 // - Local changes are flushed once per loop turn, newest state only. A peer whose queue holds
 //   more than max_pending_bytes_per_peer is "owed": it gets the newest state once its queue
 //   drains (onPeerDrained, a recheck timer, or the next anti-entropy round), so a peer that
 //   stops reading costs bounded memory and does not hold up the others.
-// - Anti-entropy every anti_entropy_interval (jittered): a Digest of (store, device, version)
-//   to each peer. The receiver pushes its own newer slices, pulls the sender's newer ones and
-//   repairs its own version if the sender holds our slice at a version we must exceed.
+// - Anti-entropy every anti_entropy_interval (jittered): a Digest of (store, device, version,
+//   incarnation) to each peer. The receiver pushes its own newer slices, pulls the sender's
+//   newer ones and repairs its own version if the sender holds our slice at a version we must
+//   exceed.
 // - PeerLeft: the device's slices leave every store with the reason. stop(): every store's
 //   remote slices are cleared and nothing is sent any more.
+// - Peers whose link negotiated protocol version 1 get the version 1 message forms (no
+//   incarnations); with them the timing rule of the join digest alone decides repairs.
 //
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
@@ -30,6 +41,7 @@
 
 #include "base/env.h"
 #include "mesh/mesh_core.h"
+#include "store/held_incarnations.h"
 #include "store/sync_message.h"
 #include "store/syncable_store.h"
 
@@ -41,11 +53,14 @@ struct AdapterOptions {
   // Above this many bytes queued towards a peer, it only gets the newest state later.
   size_t max_pending_bytes_per_peer = 256 * 1024;
   // How often an owed peer's queue is checked. The link's own drained signal only fires after
-  // a send was refused, which this threshold normally prevents, so this check is what notices
+  // its queue filled up, which this threshold normally prevents, so this check is what notices
   // a slow peer catching up.
   // Short, because a peer that is owed waits for it (e.g. a newcomer fetching large slices);
   // the timer only runs while some peer is owed.
   Micros owed_recheck_interval = 10 * kMillis;
+  // The highest protocol version whose sync forms this adapter uses (and whose incarnations it
+  // heeds). Lower it only to behave like an older build in mixed-version tests.
+  uint32_t max_protocol_version = kProtocolVersion;
 };
 
 struct SyncStats {
@@ -62,10 +77,8 @@ struct SyncStats {
   uint64_t from_unlinked = 0;         // messages from a peer not (or no longer) linked
   uint64_t deferrals = 0;             // times a peer became owed
   uint64_t send_errors = 0;
+  uint64_t join_skips = 0;            // local slices a join did not re-send: the peer held them
 };
-
-// Splits digest entries into messages of at most `max_entries` (kMaxSyncEntries on the wire).
-std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries = kMaxSyncEntries);
 
 class StoreSyncAdapter final : public PeerObserver {
  public:
@@ -77,8 +90,9 @@ class StoreSyncAdapter final : public PeerObserver {
   StoreSyncAdapter(const StoreSyncAdapter&) = delete;
   StoreSyncAdapter& operator=(const StoreSyncAdapter&) = delete;
 
-  // Starts syncing `store` (requesting it from linked peers). kInvalidArgument for a bad store
-  // ID, kAlreadyExists for a second store with its ID, kClosed after stop().
+  // Starts syncing `store` under a new incarnation, doing the join exchange for it with every
+  // linked peer. kInvalidArgument for a bad store ID, kAlreadyExists for a second store with
+  // its ID, kClosed after stop().
   Status addStore(ISyncableStore& store);
   // Stops syncing a store and clears its remote slices. kNotFound if not registered.
   Status removeStore(const std::string& store_id);
@@ -87,6 +101,8 @@ class StoreSyncAdapter final : public PeerObserver {
 
   const SyncStats& stats() const { return stats_; }
   bool isOwed(const DeviceId& peer) const;
+  // The incarnation of a registered store (0 if it is not registered).
+  uint64_t incarnationOf(const std::string& store_id) const;
 
   // PeerObserver (called by the core).
   void onPeerLeft(const PeerLeft& event) override;
@@ -98,6 +114,10 @@ class StoreSyncAdapter final : public PeerObserver {
     // Until the peer's all-stores SliceRequest arrives, its digests predate our slices on
     // this link: an equal version of our own slice there is a leftover of an earlier run.
     bool join_phase = true;
+    // Stores whose local slice, at this version, the peer's join digest showed it holds from
+    // this incarnation: the join request does not re-send them.
+    std::map<std::string, uint64_t> join_current;
+    uint32_t protocol_version = kMinProtocolVersion;  // of the link; the sync forms it gets
     bool owed = false;
     std::map<std::string, bool> dirty;     // store -> force (resend even if sent already)
     std::map<std::string, uint64_t> sent;  // store -> local version sent on this link
@@ -110,9 +130,10 @@ class StoreSyncAdapter final : public PeerObserver {
   };
 
   void joinExchange(const DeviceId& peer, bool join_phase);
+  void joinStore(const DeviceId& peer_id, PeerState& peer, const std::string& store_id);
   void onSyncMessage(const DeviceId& from, ByteView payload);
-  void handleUpdate(const DeviceId& from, const SliceUpdate& update);
-  void handleRequest(PeerState& peer, const SliceRequest& request);
+  void handleUpdate(const DeviceId& from, const PeerState& peer, const SliceUpdate& update);
+  void handleRequest(const DeviceId& from, PeerState& peer, const SliceRequest& request);
   void handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest);
   void onLocalChanges();
   void markDirty(PeerState& peer, const std::string& store_id, bool force);
@@ -121,7 +142,8 @@ class StoreSyncAdapter final : public PeerObserver {
   // A local slice read and encoded once per flush, for every peer it goes to.
   struct EncodedSlice {
     uint64_t version = 0;  // 0: nothing to send
-    Bytes message;         // the encoded SliceUpdate
+    Bytes message;         // the encoded SliceUpdate (current form)
+    Bytes message_v1;      // the protocol 1 form, encoded when a peer needs it
   };
   using FlushCache = std::map<std::string, EncodedSlice>;
   const EncodedSlice& encodedLocal(const std::string& store_id, FlushCache& cache) const;
@@ -131,7 +153,12 @@ class StoreSyncAdapter final : public PeerObserver {
   void onOwedRecheck();
   void onAntiEntropy();
   void armAntiEntropy();
-  std::vector<DigestEntry> digestEntries() const;
+  // Entries for `store_ids` (null: every store): our slice and each remote one, or with
+  // `owner` only that device's remote slices.
+  std::vector<DigestEntry> digestEntries(const std::vector<std::string>* store_ids = nullptr,
+                                         const DeviceId* owner = nullptr) const;
+  // The sync forms a peer gets: its link's protocol version, capped by the options.
+  uint32_t versionFor(const PeerState& peer) const;
   void sendDigests(const DeviceId& peer, const std::vector<Digest>& digests);
   void sendRequest(const DeviceId& peer, std::vector<std::string> store_ids);
   Status send(const DeviceId& peer, const SyncMessage& message);
@@ -142,6 +169,8 @@ class StoreSyncAdapter final : public PeerObserver {
   MeshCore& core_;
   AdapterOptions options_;
   std::map<std::string, ISyncableStore*> stores_;
+  std::map<std::string, uint64_t> incarnations_;  // per registered store
+  HeldIncarnations held_;
   std::map<DeviceId, PeerState> peers_;
   Subscription subscription_;
   std::unique_ptr<Timer> anti_entropy_timer_;

@@ -1,5 +1,6 @@
 #include "store/sync_message.h"
 
+#include <algorithm>
 #include <cassert>
 #include <iterator>
 #include <span>
@@ -19,9 +20,9 @@ using Elements = std::span<const msgpack::object>;
 constexpr size_t kMaxStoreIdEncoded = 2 + kMaxStoreIdLength;  // str8
 constexpr size_t kMaxDeviceEncoded = 2 + kDeviceIdSize;       // bin8
 constexpr size_t kMaxSliceUpdateEncoded =
-    1 + 1 + kMaxStoreIdEncoded + kMaxDeviceEncoded + 9 + 9 + 5 + kMaxSliceData;
+    1 + 1 + kMaxStoreIdEncoded + kMaxDeviceEncoded + 9 + 9 + 5 + kMaxSliceData + 9;
 constexpr size_t kMaxDigestEncoded =
-    1 + 1 + 5 + kMaxSyncEntries * (1 + kMaxStoreIdEncoded + kMaxDeviceEncoded + 9);
+    1 + 1 + 5 + kMaxSyncEntries * (1 + kMaxStoreIdEncoded + kMaxDeviceEncoded + 9 + 9);
 static_assert(kMaxSliceUpdateEncoded <= kMaxPayloadSize);
 static_assert(kMaxDigestEncoded <= kMaxPayloadSize);
 
@@ -64,34 +65,37 @@ Status validate(const Digest& d) {
   return Status::ok();
 }
 
-void encodeBody(MsgpackWriter& w, const SliceUpdate& u) {
+// `v2`: the form with incarnations (protocol version >= kIncarnationProtocolVersion).
+void encodeBody(MsgpackWriter& w, const SliceUpdate& u, bool v2) {
   auto& p = w.packer();
-  p.pack_array(6);
+  p.pack_array(v2 ? 7 : 6);
   p.pack_uint64(static_cast<uint64_t>(SyncMessageType::kSliceUpdate));
   w.packStr(u.store_id);
   w.packBin(u.slice.device_id.view());
   p.pack_uint64(u.slice.version);
   p.pack_int64(u.slice.updated_at);
   w.packBin(u.slice.data);
+  if (v2) p.pack_uint64(u.incarnation);
 }
 
-void encodeBody(MsgpackWriter& w, const SliceRequest& r) {
+void encodeBody(MsgpackWriter& w, const SliceRequest& r, bool) {
   w.packer().pack_array(2);
   w.packer().pack_uint64(static_cast<uint64_t>(SyncMessageType::kSliceRequest));
   w.packer().pack_array(static_cast<uint32_t>(r.store_ids.size()));
   for (const std::string& id : r.store_ids) w.packStr(id);
 }
 
-void encodeBody(MsgpackWriter& w, const Digest& d) {
+void encodeBody(MsgpackWriter& w, const Digest& d, bool v2) {
   auto& p = w.packer();
   p.pack_array(2);
   p.pack_uint64(static_cast<uint64_t>(SyncMessageType::kDigest));
   p.pack_array(static_cast<uint32_t>(d.entries.size()));
   for (const DigestEntry& e : d.entries) {
-    p.pack_array(3);
+    p.pack_array(v2 ? 4 : 3);
     w.packStr(e.store_id);
     w.packBin(e.device_id.view());
     p.pack_uint64(e.version);
+    if (v2) p.pack_uint64(e.incarnation);
   }
 }
 
@@ -109,6 +113,7 @@ Result<SyncMessage> decodeSliceUpdate(Elements e) {
   MS_RETURN_IF_ERROR(readUint(e[3], UINT64_MAX, u.slice.version, "slice_update.version"));
   MS_RETURN_IF_ERROR(readInt(e[4], u.slice.updated_at, "slice_update.updated_at"));
   MS_RETURN_IF_ERROR(readBin(e[5], kMaxSliceData, u.slice.data, "slice_update.data"));
+  if (e.size() == 7) MS_RETURN_IF_ERROR(readUint(e[6], UINT64_MAX, u.incarnation, "slice_update.incarnation"));
   MS_RETURN_IF_ERROR(asMalformed(validate(u)));
   return SyncMessage(std::move(u));
 }
@@ -134,26 +139,30 @@ Result<SyncMessage> decodeDigest(Elements e) {
   for (size_t i = 0; i < entries.size(); ++i) {
     Elements f;
     DigestEntry& entry = d.entries[i];
-    MS_RETURN_IF_ERROR(readArrayExact(entries[i], 3, f, "digest.entries[]"));
+    // 3 elements (protocol 1) or 4 (with the incarnation); any other arity is malformed.
+    MS_RETURN_IF_ERROR(readArray(entries[i], 0, kMsgpackMaxContainer, f, "digest.entries[]"));
+    if (f.size() != 3 && f.size() != 4)
+      return malformed("digest.entries[]: " + std::to_string(f.size()) + " elements, expected 3 or 4");
     MS_RETURN_IF_ERROR(readStr(f[0], kMaxStoreIdLength, entry.store_id, "digest.entries.store"));
     MS_RETURN_IF_ERROR(readDevice(f[1], entry.device_id, "digest.entries.device"));
     MS_RETURN_IF_ERROR(readUint(f[2], UINT64_MAX, entry.version, "digest.entries.version"));
+    if (f.size() == 4) MS_RETURN_IF_ERROR(readUint(f[3], UINT64_MAX, entry.incarnation, "digest.entries.incarnation"));
   }
   MS_RETURN_IF_ERROR(asMalformed(validate(d)));
   return SyncMessage(std::move(d));
 }
 
 struct SyncSpec {
-  size_t arity;
+  size_t min_arity, max_arity;  // a SliceUpdate has 6 elements in protocol 1, 7 from 2 on
   Result<SyncMessage> (*decode)(Elements);
   const char* name;
 };
 
 constexpr SyncSpec kSpecs[] = {
-    {0, nullptr, nullptr},
-    {6, decodeSliceUpdate, "slice_update"},
-    {2, decodeSliceRequest, "slice_request"},
-    {2, decodeDigest, "digest"},
+    {0, 0, nullptr, nullptr},
+    {6, 7, decodeSliceUpdate, "slice_update"},
+    {2, 2, decodeSliceRequest, "slice_request"},
+    {2, 2, decodeDigest, "digest"},
 };
 
 }  // namespace
@@ -168,11 +177,25 @@ Status validateSyncMessage(const SyncMessage& message) {
   return std::visit([](const auto& m) { return validate(m); }, message);
 }
 
-Bytes encodeSyncMessage(const SyncMessage& message) {
+Bytes encodeSyncMessage(const SyncMessage& message, uint32_t protocol_version) {
   assert(validateSyncMessage(message).isOk() && "encodeSyncMessage needs a valid message");
   Bytes out;
   MsgpackWriter writer(out);
-  std::visit([&writer](const auto& m) { encodeBody(writer, m); }, message);
+  const bool v2 = protocol_version >= kIncarnationProtocolVersion;
+  std::visit([&writer, v2](const auto& m) { encodeBody(writer, m, v2); }, message);
+  return out;
+}
+
+std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries) {
+  assert(max_entries > 0);
+  std::vector<Digest> out;
+  for (size_t i = 0; i < entries.size(); i += max_entries) {
+    Digest d;
+    const size_t end = std::min(entries.size(), i + max_entries);
+    d.entries.assign(std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(i)),
+                     std::make_move_iterator(entries.begin() + static_cast<ptrdiff_t>(end)));
+    out.push_back(std::move(d));
+  }
   return out;
 }
 
@@ -191,10 +214,11 @@ Result<SyncMessage> decodeSyncMessage(ByteView bytes) {
     return malformed("sync message: unknown type " + std::to_string(type));
   }
   const SyncSpec& spec = kSpecs[type];
-  if (elements.size() != spec.arity) {
+  if (elements.size() < spec.min_arity || elements.size() > spec.max_arity) {
     return malformed(std::string("sync message: ") + spec.name + " has " +
                      std::to_string(elements.size()) + " elements, expected " +
-                     std::to_string(spec.arity));
+                     std::to_string(spec.min_arity) +
+                     (spec.max_arity == spec.min_arity ? "" : " or " + std::to_string(spec.max_arity)));
   }
   return spec.decode(elements);
 }

@@ -30,12 +30,31 @@ inline bool isNewerVersion(std::optional<uint64_t> held, uint64_t incoming) {
   return !held || incoming > *held;
 }
 
-// Whether a peer holding our slice at `peer_held` means ours must be raised above it.
-// `strict` is false for what a peer reported before it could have seen our current slice on
-// this link (its join digest): then an equal version is a leftover of an earlier life too
-// (same version, other data) and must be repaired. Afterwards only a higher one is.
-inline bool needsRepair(uint64_t local, uint64_t peer_held, bool strict) {
-  return strict ? peer_held > local : peer_held >= local;
+// Where the copy of our slice a peer reports came from, judged by the incarnation it carries
+// (the random nonce of the store registration that stamped it; docs/STORES.md section 2).
+enum class Provenance {
+  kUnknown,     // no incarnation (a protocol 1 peer, or one that lost track)
+  kThisRun,     // stamped by our current registration of the store
+  kEarlierRun,  // stamped by an earlier run of this device
+};
+inline Provenance provenanceOf(uint64_t reported_incarnation, uint64_t our_incarnation) {
+  if (reported_incarnation == 0) return Provenance::kUnknown;
+  return reported_incarnation == our_incarnation ? Provenance::kThisRun : Provenance::kEarlierRun;
+}
+
+// Whether a peer holding our slice at `peer_held` means ours must be raised above it. A higher
+// version always does. An equal one does when it came from an earlier run (same version, maybe
+// other data); with unknown provenance, only when the peer reported it before it could have
+// seen our current slice on this link (its join digest: `before_our_slices`). A version we
+// stamped in this run is what we hold: no repair.
+inline bool needsRepair(uint64_t local, uint64_t peer_held, Provenance provenance, bool before_our_slices) {
+  if (peer_held != local) return peer_held > local;
+  switch (provenance) {
+    case Provenance::kThisRun: return false;
+    case Provenance::kEarlierRun: return true;
+    case Provenance::kUnknown: return before_our_slices;
+  }
+  return true;
 }
 
 }  // namespace meshslice

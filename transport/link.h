@@ -27,7 +27,8 @@ class LinkHandler {
   // The link closed: by the peer, an error, or close(). Called exactly once, never from
   // inside a call the owner made on the link (always on a later loop turn).
   virtual void onLinkClosed(const Status& reason) = 0;
-  // The write queue drained below its low-water mark after a send returned kBusy.
+  // The write queue drained below its low-water mark after a send returned kBusy or
+  // hasRoomFor() returned false.
   virtual void onLinkDrained() {}
 
  protected:
@@ -47,7 +48,8 @@ class Link {
   virtual void close(const Status& reason) = 0;
   // Bytes accepted by sendFrame and not yet handed to the kernel (or peer).
   virtual size_t queuedBytes() const = 0;
-  // Whether sendFrame would accept a frame of `body_size` bytes now (queue room, open).
+  // Whether sendFrame would accept a frame of `body_size` bytes now (queue room, open). On an
+  // open link, false owes the handler an onLinkDrained once the queue drains.
   virtual bool hasRoomFor(size_t body_size) const = 0;
   virtual std::string remoteAddress() const = 0;
   virtual bool isOpen() const = 0;

@@ -76,8 +76,11 @@ class MemoryLink final : public Link {
   Status sendFrame(ByteView body) override;
   void close(const Status& reason) override;
   size_t queuedBytes() const override { return queued_; }
+  // A "no" owes an onLinkDrained, as a refused sendFrame does (see TcpLink).
   bool hasRoomFor(size_t body_size) const override {
-    return open_ && queued_ + body_size <= options_.write_queue_limit;
+    const bool room = open_ && queued_ + body_size <= options_.write_queue_limit;
+    if (!room && open_) busy_ = true;
+    return room;
   }
   std::string remoteAddress() const override { return remote_; }
   bool isOpen() const override { return open_; }
@@ -102,7 +105,7 @@ class MemoryLink final : public Link {
   size_t queued_ = 0;
   bool open_ = true;
   bool paused_ = false;
-  bool busy_ = false;
+  mutable bool busy_ = false;
   bool delivering_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

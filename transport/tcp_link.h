@@ -30,8 +30,12 @@ class TcpLink final : public Link {
   Status sendFrame(ByteView body) override;
   void close(const Status& reason) override;
   size_t queuedBytes() const override { return pending_.size() + inflight_bytes_; }
+  // A "no" owes an onLinkDrained, as a refused sendFrame does: a sender that stops at
+  // hasRoomFor() (SecureChannel) must hear when to go on.
   bool hasRoomFor(size_t body_size) const override {
-    return open_ && !closing_ && queuedBytes() + kFrameHeaderSize + body_size <= options_.write_queue_limit;
+    const bool room = open_ && !closing_ && queuedBytes() + kFrameHeaderSize + body_size <= options_.write_queue_limit;
+    if (!room && open_ && !closing_) busy_ = true;
+    return room;
   }
   std::string remoteAddress() const override { return remote_; }
   bool isOpen() const override { return open_; }
@@ -59,7 +63,7 @@ class TcpLink final : public Link {
   size_t inflight_bytes_ = 0;
   bool open_ = true;
   bool closing_ = false;  // close() called; flushing
-  bool busy_ = false;     // a sendFrame returned kBusy; owe an onLinkDrained
+  mutable bool busy_ = false;  // a sendFrame or hasRoomFor said no; owe an onLinkDrained
   Status close_reason_;
   std::string remote_;
   // Lets tasks posted to the loop know whether this link still exists.

@@ -221,6 +221,10 @@ def c_presence_views_follow_join_change_crash_and_leave(s):
     bob.tell("status away")
     s.wait_line(alice, r"^~ bob: away$")
     s.wait_line(carol, r"^view: alice=online bob=away carol=online$")
+    alice.tell("ping bob")  # a bus request answered by bob's service
+    s.wait_line(alice, r"^pong bob: away$")
+    alice.tell("ping zed")
+    s.wait_line(alice, r"^error: nobody named zed$")
     carol.proc.kill()
     s.wait_line(alice, r"^- carol \((timeout|link-lost)\)$")
     s.finish(bob)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/mesh_harness.h"
 
 namespace meshslice {
@@ -146,6 +148,91 @@ TEST(MeshCore, StopClosesEveryLinkAndDrains) {
   h.env.advance(2 * kSeconds);
   for (auto& n : h.nodes) EXPECT_TRUE(n->core->drained());
   EXPECT_EQ(h.net.openLinks(), 0u);
+}
+
+TEST(MeshCore, AReLinkFromANewAddressIsOnePeerUpdated) {
+  MeshHarness h;
+  h.addFullMesh(2);  // node1 dials node0: node0 sees node1 at a fresh "node1#N" per link
+  ASSERT_TRUE(h.allConnected());
+  h.env.advance(2 * kSeconds);
+  const std::string before = h.nodes[0]->core->peers().at(0).address;
+  const int linked = h.nodes[0]->events.linked;
+  h.net.cutLinksOf("node0");
+  ASSERT_TRUE(h.env.advanceUntil([&] { return h.nodes[0]->events.linked > linked; }, 5 * kSeconds, kMillis));
+  h.env.advance(3 * kSeconds);
+  auto& e0 = h.nodes[0]->events;
+  ASSERT_EQ(e0.updated.size(), 1u);
+  EXPECT_EQ(e0.updated[0].peer.id, h.nodes[1]->id());
+  EXPECT_NE(e0.updated[0].peer.address, before);
+  EXPECT_EQ(e0.updated[0].peer.address, h.nodes[0]->core->peers().at(0).address);
+  EXPECT_EQ(e0.joined.size(), 1u);
+  EXPECT_TRUE(e0.left.empty());
+  // The dialing side reached the same endpoint again: nothing changed for it.
+  EXPECT_TRUE(h.nodes[1]->events.updated.empty());
+  EXPECT_TRUE(h.nodes[1]->events.left.empty());
+  EXPECT_EQ(h.nodes[1]->events.joined.size(), 1u);
+}
+
+TEST(MeshCore, APeerBackWithinTheGraceUnderANewNameIsOnePeerUpdated) {
+  MeshHarness h;
+  h.addFullMesh(2);
+  ASSERT_TRUE(h.allConnected());
+  h.env.advance(2 * kSeconds);
+  // node1's process restarts with the same identity and a new display name, before node0's
+  // grace period for it ends.
+  test::TestNode& n1 = *h.nodes[1];
+  n1.core.reset();
+  n1.transport = std::make_unique<MemoryTransport>(h.net, n1.address);
+  n1.device.name = "renamed";
+  MeshOptions o;
+  o.listen_address = n1.address;
+  o.static_peers = {"node0"};
+  n1.core = std::make_unique<MeshCore>(h.env, *n1.transport, n1.device, h.psk, o);
+  ASSERT_TRUE(n1.core->start().isOk());
+  ASSERT_TRUE(h.allConnected());
+  h.env.advance(3 * kSeconds);
+  auto& e0 = h.nodes[0]->events;
+  ASSERT_EQ(e0.updated.size(), 1u);
+  EXPECT_EQ(e0.updated[0].peer.id, n1.id());
+  EXPECT_EQ(e0.updated[0].peer.name, "renamed");
+  EXPECT_EQ(h.nodes[0]->core->peers().at(0).name, "renamed");
+  EXPECT_EQ(e0.joined.size(), 1u) << "no second PeerJoined";
+  EXPECT_TRUE(e0.left.empty()) << "no PeerLeft";
+}
+
+// Redials of an endpoint that refuses: each gap is drawn from [b/2, b] with b doubling from
+// backoff_initial up to backoff_max, then staying there.
+TEST(MeshCore, RedialGapsFollowJitteredExponentialBackoff) {
+  MeshHarness h(7);
+  MeshOptions o;
+  o.backoff_initial = 100 * kMillis;
+  o.backoff_max = 1600 * kMillis;
+  test::TestNode& n = h.addNode(o, {"ghost"});  // nothing listens there: every dial is refused
+  std::vector<Micros> dials;
+  uint64_t seen = 0;
+  for (Micros t = 0; t < 30 * kSeconds; t += kMillis) {
+    if (n.core->stats().links_dialed != seen) {
+      ASSERT_EQ(n.core->stats().links_dialed, seen + 1) << "one dial at a time";
+      seen = n.core->stats().links_dialed;
+      dials.push_back(h.env.now());
+    }
+    h.env.advance(kMillis);
+  }
+  ASSERT_GE(dials.size(), 15u);
+  std::vector<Micros> capped;
+  Micros b = o.backoff_initial;
+  for (size_t i = 1; i < dials.size(); ++i) {
+    const Micros gap = dials[i] - dials[i - 1];
+    // Dials are seen on a 1 ms grid, so each measured gap is within 1 ms of the real one.
+    EXPECT_GE(gap, b / 2 - kMillis) << "gap " << i << " with backoff " << b;
+    EXPECT_LE(gap, b + kMillis) << "gap " << i << " with backoff " << b;
+    if (b == o.backoff_max) capped.push_back(gap);
+    b = std::min(b * 2, o.backoff_max);
+  }
+  ASSERT_GE(capped.size(), 10u);
+  std::sort(capped.begin(), capped.end());
+  EXPECT_GT(capped.back() - capped.front(), 50 * kMillis) << "the delays are jittered, not fixed";
+  EXPECT_TRUE(n.core->peers().empty());
 }
 
 }  // namespace

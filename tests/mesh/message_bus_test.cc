@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
 #include "tests/support/mesh_harness.h"
 
 namespace meshslice {
@@ -108,6 +112,85 @@ TEST(MessageBus, PendingRequestsFailWhenThePeerLeaves) {
   h.stopNode(*h.nodes[1]);
   ASSERT_TRUE(h.env.advanceUntil([&] { return r.has_value(); }, kSeconds));
   EXPECT_EQ(r->status().code(), Code::kClosed);
+}
+
+TEST(MessageBus, SendReachesOnlyItsPeerInOrderInterleavedWithPublishes) {
+  MeshHarness h;
+  h.addFullMesh(3);
+  ASSERT_TRUE(h.allConnected());
+  std::vector<std::string> got1, got2;
+  auto s1 = h.nodes[1]->core->bus().subscribe("chat", [&](const BusMessageEvent& m) {
+    EXPECT_EQ(m.from, h.nodes[0]->id());
+    got1.push_back(toString(m.payload));
+  });
+  auto s2 = h.nodes[2]->core->bus().subscribe("chat", [&](const BusMessageEvent& m) { got2.push_back(toString(m.payload)); });
+  ASSERT_TRUE(s1.isOk() && s2.isOk());
+  auto& bus = h.nodes[0]->core->bus();
+  std::vector<std::string> to1, to2;
+  for (int k = 0; k < 200; ++k) {
+    const std::string m = "m" + std::to_string(k);
+    if (k % 3 == 0) {
+      ASSERT_TRUE(bus.publish("chat", asBytes(m)).isOk());
+      to1.push_back(m);
+      to2.push_back(m);
+    } else {
+      ASSERT_TRUE(bus.send(h.nodes[1]->id(), "chat", asBytes(m)).isOk());
+      to1.push_back(m);
+    }
+  }
+  ASSERT_TRUE(h.env.advanceUntil([&] { return got1.size() == to1.size() && got2.size() == to2.size(); }, kSeconds));
+  h.env.advance(100 * kMillis);
+  EXPECT_EQ(got1, to1) << "sends and publishes to one peer arrive in the order they were made";
+  EXPECT_EQ(got2, to2) << "a send reaches its peer only";
+}
+
+// A peer that stops reading fills its bounded queue: publish then lists it as failed (kBusy)
+// while the others are still reached, and memory towards it stays bounded.
+TEST(MessageBus, APeerThatStopsReadingIsListedAsBusyAndTheOthersAreReached) {
+  MeshHarness h;
+  MeshOptions o;
+  o.liveness_timeout = 600 * kSeconds;  // time barely moves; no eviction either way
+  h.addFullMesh(3, o);
+  ASSERT_TRUE(h.allConnected());
+  const DeviceId reader = h.nodes[1]->id(), stalled = h.nodes[2]->id();
+  for (MemoryLink* l : h.net.links())
+    if (l->isOpen() && l->localAddress().rfind(h.nodes[2]->address, 0) == 0) l->setReadPaused(true);
+  std::vector<std::string> got1, got2;
+  auto s1 = h.nodes[1]->core->bus().subscribe("bulk", [&](const BusMessageEvent& m) { got1.push_back(toString(m.payload.subspan(0, 8))); });
+  auto s2 = h.nodes[2]->core->bus().subscribe("bulk", [&](const BusMessageEvent& m) { got2.push_back(toString(m.payload.subspan(0, 8))); });
+  ASSERT_TRUE(s1.isOk() && s2.isOk());
+  auto& bus = h.nodes[0]->core->bus();
+  const std::string filler(256 * 1024, 'x');
+  std::vector<std::string> sent, reached_stalled;
+  std::optional<PublishResult> busy;
+  size_t max_pending = 0;
+  for (int k = 0; k < 200 && !busy; ++k) {  // 50 MiB at most; the queues hold ~8 MiB
+    char tag[9];
+    std::snprintf(tag, sizeof tag, "%08d", k);
+    auto r = bus.publish("bulk", asBytes(std::string(tag) + filler));
+    ASSERT_TRUE(r.isOk());
+    sent.push_back(tag);
+    ASSERT_NE(std::find(r->reached.begin(), r->reached.end(), reader), r->reached.end()) << "the reader is reached every time";
+    if (std::find(r->reached.begin(), r->reached.end(), stalled) != r->reached.end()) reached_stalled.push_back(tag);
+    if (!r->failed.empty()) busy = std::move(r).value();
+    h.env.runPending();
+    max_pending = std::max(max_pending, h.nodes[0]->core->pendingBytesTo(stalled));
+  }
+  ASSERT_TRUE(busy) << "the stalled peer's queue never filled";
+  ASSERT_EQ(busy->failed.size(), 1u);
+  EXPECT_EQ(busy->failed[0].first, stalled);
+  EXPECT_EQ(busy->failed[0].second.code(), Code::kBusy);
+  EXPECT_EQ(busy->reached, std::vector<DeviceId>{reader});
+  EXPECT_LE(max_pending, o.channel.max_pending_bytes + MemoryLinkOptions{}.write_queue_limit + filler.size() + 4096);
+  ASSERT_TRUE(h.env.advanceUntil([&] { return got1.size() == sent.size(); }, kSeconds));
+  EXPECT_EQ(got1, sent);
+  // Once it reads again it gets every message its queue took, in order.
+  for (MemoryLink* l : h.net.links())
+    if (l->isOpen() && l->localAddress().rfind(h.nodes[2]->address, 0) == 0) l->setReadPaused(false);
+  ASSERT_TRUE(h.env.advanceUntil([&] { return got2.size() == reached_stalled.size(); }, 5 * kSeconds, kMillis))
+      << got2.size() << " of " << reached_stalled.size() << "; connected " << h.nodes[0]->core->isConnected(stalled)
+      << " left " << h.nodes[0]->events.left.size() << " sent " << sent.size();
+  EXPECT_EQ(got2, reached_stalled);
 }
 
 }  // namespace

@@ -25,10 +25,15 @@ inline std::string meshsliceBinary() {
   return std::string(dir && *dir ? dir : MESHSLICE_BINARY_DIR) + "/meshslice";
 }
 
+// Runs in the forked child just before exec (e.g. to enter a namespace); returning false makes
+// the child exit with code 126. It must only make system calls: no locks, no allocation.
+using BeforeExec = bool (*)(void* arg);
+
 class Child {
  public:
   // Starts meshslice with `args`; `stdin_data` is written to its stdin, which is then closed.
-  Child(const std::vector<std::string>& args, const std::string& stderr_path, const std::string& stdin_data = "") {
+  Child(const std::vector<std::string>& args, const std::string& stderr_path, const std::string& stdin_data = "",
+        BeforeExec before_exec = nullptr, void* before_exec_arg = nullptr) {
     int out[2], in[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) std::abort();
     std::string bin = meshsliceBinary();
@@ -43,6 +48,7 @@ class Child {
       ::dup2(out[1], 1);
       int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (err >= 0) ::dup2(err, 2);
+      if (before_exec && !before_exec(before_exec_arg)) ::_exit(126);
       ::execv(bin.c_str(), argv.data());
       ::_exit(127);
     }
@@ -162,12 +168,13 @@ inline std::string readFile(const std::string& path) {
 
 // Runs a short meshslice command to completion (bounded by timeout_ms).
 inline RunResult run(const std::vector<std::string>& args, const std::string& scratch_dir,
-                     const std::string& stdin_data = "", int timeout_ms = 20000) {
+                     const std::string& stdin_data = "", int timeout_ms = 20000,
+                     BeforeExec before_exec = nullptr, void* before_exec_arg = nullptr) {
   static int counter = 0;
   std::string err_path = scratch_dir + "/run-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".err";
   RunResult r;
   {
-    Child c(args, err_path, stdin_data);
+    Child c(args, err_path, stdin_data, before_exec, before_exec_arg);
     r.out = c.readRest(timeout_ms);
     r.code = c.wait(timeout_ms);
   }

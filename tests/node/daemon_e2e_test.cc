@@ -1,4 +1,6 @@
 // End to end: real `meshslice` processes on 127.0.0.1 (no mDNS), driven through the CLI.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -193,6 +195,37 @@ TEST(MeshCommands, IdInviteAndJoinManageTheStateDirectory) {
   ASSERT_EQ(run({"mesh", "join", other, "--force", "--state-dir", dir}, root.path()).code, 0);
   EXPECT_EQ(run({"mesh", "invite", "--state-dir", dir}, root.path()).out, other + "\n");
   EXPECT_EQ(::access((dir + "/mesh.key.old").c_str(), F_OK), 0) << "the old mesh key is kept";
+}
+
+TEST(MeshCommands, JoinForceNeverLosesAnEarlierKey) {
+  ScopedTempDir root;
+  std::string dir = root.file("s");
+  auto invite = [&](const std::string& d) {
+    std::string i = run({"mesh", "invite", "--state-dir", d}, root.path()).out;
+    if (!i.empty()) i.pop_back();
+    return i;
+  };
+  const std::string first = invite(dir);
+  const std::string key0 = test::readFile(dir + "/mesh.key");
+  std::vector<std::string> keys = {key0};
+  for (const char* other : {"m1", "m2", "m3"}) {
+    auto joined = run({"mesh", "join", invite(root.file(other)), "--force", "--state-dir", dir}, root.path());
+    ASSERT_EQ(joined.code, 0) << joined.err;
+    keys.push_back(test::readFile(dir + "/mesh.key"));
+    EXPECT_NE(keys.back(), keys[keys.size() - 2]);
+  }
+  // Every replaced key is kept, oldest first: mesh.key.old, .old.1, .old.2.
+  EXPECT_EQ(test::readFile(dir + "/mesh.key.old"), keys[0]);
+  EXPECT_EQ(test::readFile(dir + "/mesh.key.old.1"), keys[1]);
+  EXPECT_EQ(test::readFile(dir + "/mesh.key.old.2"), keys[2]);
+  EXPECT_NE(::access((dir + "/mesh.key.old.3").c_str(), F_OK), 0);
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/mesh.key.old.2").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Going back to the first mesh keeps the current key too.
+  ASSERT_EQ(run({"mesh", "join", first, "--force", "--state-dir", dir}, root.path()).code, 0);
+  EXPECT_EQ(test::readFile(dir + "/mesh.key"), key0);
+  EXPECT_EQ(test::readFile(dir + "/mesh.key.old.3"), keys[3]);
 }
 
 TEST(MeshCommands, AllowAndRevokeEditTheListOfflineAndEvictAPeerLive) {

@@ -1,10 +1,18 @@
 // Error paths of the real binary: each gets one clear line on stderr, a documented exit code,
 // and leaves what is on disk as it was.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 
 #include "node/exit_codes.h"
 #include "tests/node/daemon_fixture.h"
@@ -35,6 +43,9 @@ TEST(DaemonErrors, UsageErrorsExitWithTwoAndOneLine) {
     EXPECT_TRUE(r.out.empty());
   }
   EXPECT_EQ(run({"--help"}, root.path()).code, 0);
+  auto version = run({"--version"}, root.path());
+  EXPECT_EQ(version.code, 0);
+  EXPECT_TRUE(std::regex_match(version.out, std::regex("meshslice [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << version.out;
 }
 
 TEST(DaemonErrors, ClientCommandsWithoutADaemonExitWithThree) {
@@ -59,6 +70,24 @@ TEST(DaemonErrors, ASecondDaemonOnTheSameStateDirExitsWithFour) {
   EXPECT_EQ(run({"down", "--state-dir", a->dir}, root.path()).code, 0);
 }
 
+// The names and contents of the regular files under `dir` (one level), to show nothing changed.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    files[e.path().filename().string()] = e.is_regular_file() ? readFile(e.path().string()) : "<dir>";
+  return files;
+}
+
+// In the forked child before exec: a private mount namespace in which `dir` is a read-only
+// bind mount of itself, so even root cannot write there (and nothing outside changes).
+bool enterReadOnlyMount(void* arg) {
+  const char* dir = static_cast<const char*>(arg);
+  return ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+         ::mount(dir, dir, nullptr, MS_BIND, nullptr) == 0 &&
+         ::mount(nullptr, dir, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0;
+}
+
 TEST(DaemonErrors, AnUnusableStateDirExitsWithOne) {
   ScopedTempDir root;
   writeFile(root.file("file"), "x");
@@ -66,13 +95,72 @@ TEST(DaemonErrors, AnUnusableStateDirExitsWithOne) {
   EXPECT_EQ(r.code, kExitError);
   EXPECT_NE(r.err.find("state directory"), std::string::npos) << r.err;
   EXPECT_EQ(lineCount(r.err), 1u) << r.err;
-  if (::geteuid() != 0) {  // root ignores directory modes
-    std::string ro = root.file("ro");
-    ASSERT_EQ(::mkdir(ro.c_str(), 0500), 0);
-    auto denied = run({"up", "--state-dir", ro, "--no-mdns", "--listen", "127.0.0.1:0"}, root.path());
-    EXPECT_EQ(denied.code, kExitError);
-    EXPECT_NE(denied.err.find("not writable"), std::string::npos) << denied.err;
+}
+
+TEST(DaemonErrors, AnUnwritableStateDirExitsWithOneAndLosesNothing) {
+  ScopedTempDir root;
+  std::string dir = root.file("ro");
+  ASSERT_EQ(run({"id", "--state-dir", dir}, root.path()).code, 0) << "an existing identity to keep";
+  const auto before = snapshot(dir);
+  ASSERT_EQ(before.count("identity.key"), 1u);
+  std::vector<std::string> up = {"up", "--state-dir", dir, "--no-mdns", "--listen", "127.0.0.1:0"};
+  test::RunResult denied;
+  if (::geteuid() == 0) {
+    // Root ignores directory modes: make the directory read-only for real, in a mount
+    // namespace of the child's own.
+    denied = run(up, root.path(), "", 20000, enterReadOnlyMount, const_cast<char*>(dir.c_str()));
+    if (denied.code == 126) GTEST_SKIP() << "cannot create a mount namespace here (no CAP_SYS_ADMIN)";
+  } else {
+    ASSERT_EQ(::chmod(dir.c_str(), 0500), 0);
+    denied = run(up, root.path());
+    ::chmod(dir.c_str(), 0700);
   }
+  EXPECT_EQ(denied.code, kExitError) << denied.err;
+  EXPECT_EQ(lineCount(denied.err), 1u) << denied.err;
+  EXPECT_EQ(denied.err.rfind("meshslice: state directory " + dir + " is not writable", 0), 0u) << denied.err;
+  EXPECT_TRUE(denied.out.empty()) << denied.out;
+  EXPECT_EQ(snapshot(dir), before) << "nothing in the state directory changed";
+}
+
+// A first start that fails creates no identity and no mesh, whatever made it fail.
+TEST(DaemonErrors, AFailedFirstStartCreatesNoIdentityAndNoMesh) {
+  ScopedTempDir root;
+  std::string corrupt = root.file("corrupt");
+  ASSERT_EQ(::mkdir(corrupt.c_str(), 0700), 0);
+  writeFile(corrupt + "/mesh.key", "meshslice-mesh v1\nsecret 12\n");
+  auto r = run({"up", "--state-dir", corrupt, "--no-mdns", "--listen", "127.0.0.1:0"}, root.path());
+  EXPECT_EQ(r.code, kExitError) << r.err;
+  EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("mesh.key"), std::string::npos) << r.err;
+  EXPECT_NE(::access((corrupt + "/identity.key").c_str(), F_OK), 0) << "no identity was created";
+  EXPECT_EQ(readFile(corrupt + "/mesh.key"), "meshslice-mesh v1\nsecret 12\n") << "the corrupt key is untouched";
+
+  // A listen address in use: the node itself cannot start.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::string fresh = root.file("fresh");
+  auto taken = run({"up", "--state-dir", fresh, "--no-mdns", "--listen", busy}, root.path());
+  ::close(fd);
+  EXPECT_EQ(taken.code, kExitError) << taken.err;
+  EXPECT_NE(taken.err.find("cannot start the node"), std::string::npos) << taken.err;
+  EXPECT_EQ(lineCount(taken.err), 1u) << taken.err;
+  auto left = snapshot(fresh);
+  EXPECT_EQ(left.count("identity.key"), 0u);
+  EXPECT_EQ(left.count("mesh.key"), 0u);
+  // The next start creates both, and keeps them.
+  auto d = startDaemon(fresh);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->invite.empty());
+  EXPECT_EQ(run({"down", "--state-dir", fresh}, root.path()).code, 0);
+  EXPECT_EQ(run({"id", "--state-dir", fresh}, root.path()).out, d->device + "\n");
+  EXPECT_EQ(run({"mesh", "invite", "--state-dir", fresh}, root.path()).out, d->invite + "\n");
 }
 
 TEST(DaemonErrors, CorruptKeyConfigAndSliceFilesAreRefusedAndLeftAsTheyWere) {
@@ -108,7 +196,7 @@ TEST(DaemonErrors, BadValuesAreRefusedAndTheStoredSliceIsKept) {
   ASSERT_TRUE(d);
   const std::string& dir = d->dir;
   ASSERT_EQ(run({"set", "cfg", R"({"ok":true})", "--state-dir", dir}, root.path()).code, 0);
-  writeFile(root.file("big.json"), "\"" + std::string(kMaxSliceData, 'x') + "\"");
+  writeFile(root.file("big.json"), "\"" + std::string(kMaxSliceData, 'x') + "\"");  // valid, 2 bytes over
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -170,6 +258,45 @@ TEST(ControlProtocol, TheDaemonAnswersJsonRpcErrorsBatchesAndNotifications) {
   EXPECT_TRUE(rpcCall(d->dir, "down").isOk());
   EXPECT_EQ(d->child->wait(), 0);
   EXPECT_NE(::access(d->control.c_str(), F_OK), 0) << "the socket file is removed on exit";
+}
+
+// The daemon's own size check, with valid JSON sent straight to the socket (the CLI checks
+// sizes before sending, so only a raw client reaches this path).
+TEST(ControlProtocol, SetOfAValueJustOverTheLimitIsRefusedAndJustUnderIsStored) {
+  ScopedTempDir root;
+  auto d = startDaemon(root.file("d"));
+  ASSERT_TRUE(d);
+  RawSocket s(d->control);
+  ASSERT_TRUE(s.connected());
+  auto call = [&](int id, const std::string& method, const std::string& params) {
+    s.write(R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" + method + R"(","params":)" + params + "}\n");
+    auto j = parseJson(s.line(10000), kMaxReplyDepth);
+    return j ? *j : Json();
+  };
+  Json first = call(1, "set", R"({"store":"cfg","value":{"ok":true}})");
+  ASSERT_TRUE(first.contains("result")) << dumpJson(first);
+  const uint64_t v1 = first["result"]["version"];
+  // A JSON string's compact form is its characters plus two quotes.
+  const std::string over = "\"" + std::string(kMaxSliceData - 1, 'x') + "\"";
+  const std::string under = "\"" + std::string(kMaxSliceData - 2, 'y') + "\"";
+  ASSERT_EQ(over.size(), kMaxSliceData + 1);
+  ASSERT_EQ(under.size(), kMaxSliceData);
+  Json refused = call(2, "set", R"({"store":"cfg","value":)" + over + "}");
+  EXPECT_EQ(refused["id"], 2);
+  EXPECT_EQ(refused["error"]["code"], rpc::kTooLarge) << dumpJson(refused).substr(0, 300);
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("slice limit"), std::string::npos);
+  // Same connection, daemon still up, the stored slice unchanged.
+  Json kept = call(3, "get", R"({"store":"cfg","device":")" + d->device + R"("})");
+  EXPECT_EQ(kept["result"]["slice"]["value"], Json({{"ok", true}}));
+  EXPECT_EQ(kept["result"]["slice"]["version"], v1);
+  Json stored = call(4, "set", R"({"store":"cfg","value":)" + under + "}");
+  ASSERT_TRUE(stored.contains("result")) << dumpJson(stored).substr(0, 300);
+  EXPECT_GT(stored["result"]["version"].get<uint64_t>(), v1);
+  Json got = call(5, "get", R"({"store":"cfg","device":")" + d->device + R"("})");
+  ASSERT_TRUE(got["result"]["slice"]["value"].is_string());
+  EXPECT_EQ(got["result"]["slice"]["value"].get<std::string>(), std::string(kMaxSliceData - 2, 'y'));
+  EXPECT_TRUE(rpcCall(d->dir, "down").isOk());
+  EXPECT_EQ(d->child->wait(), 0);
 }
 
 }  // namespace

@@ -21,19 +21,21 @@ struct RunningDaemon {
   std::string err_path;
   std::unique_ptr<Child> child;
   std::string device, name, listen, control, invite;
+  std::vector<std::string> listens;  // every "listen:" line; `listen` is the first
 
   std::string stderrText() const { return readFile(err_path); }
 };
 
-// Starts a daemon on `dir` and reads its startup lines up to "ready". nullptr (with a test
-// failure naming its stderr) if it does not get there.
-inline std::unique_ptr<RunningDaemon> startDaemon(const std::string& dir, std::vector<std::string> extra = {}) {
+// Starts `meshslice up --state-dir dir <args>` and reads its startup lines up to "ready".
+// nullptr (with a test failure naming its stderr) if it does not get there.
+inline std::unique_ptr<RunningDaemon> startDaemonWithArgs(const std::string& dir, const std::vector<std::string>& args,
+                                                          BeforeExec before_exec = nullptr, void* arg = nullptr) {
   auto d = std::make_unique<RunningDaemon>();
   d->dir = dir;
   d->err_path = dir + ".err";
-  std::vector<std::string> args = {"up", "--state-dir", dir, "--no-mdns", "--listen", "127.0.0.1:0", "--log-level", "info"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  d->child = std::make_unique<Child>(args, d->err_path);
+  std::vector<std::string> all = {"up", "--state-dir", dir};
+  all.insert(all.end(), args.begin(), args.end());
+  d->child = std::make_unique<Child>(all, d->err_path, "", before_exec, arg);
   for (;;) {
     auto line = d->child->readLine(20000);
     if (!line) {
@@ -46,10 +48,20 @@ inline std::unique_ptr<RunningDaemon> startDaemon(const std::string& dir, std::v
     std::string key = line->substr(0, colon), value = line->substr(colon + 2);
     if (key == "device") d->device = value;
     else if (key == "name") d->name = value;
-    else if (key == "listen") d->listen = value;
+    else if (key == "listen") {
+      if (d->listen.empty()) d->listen = value;
+      d->listens.push_back(value);
+    }
     else if (key == "control") d->control = value;
     else if (key == "invite") d->invite = value;
   }
+}
+
+// A daemon on 127.0.0.1 without mDNS, plus `extra` flags.
+inline std::unique_ptr<RunningDaemon> startDaemon(const std::string& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--no-mdns", "--listen", "127.0.0.1:0", "--log-level", "info"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return startDaemonWithArgs(dir, args);
 }
 
 // One control call to the daemon on `dir`.

@@ -252,7 +252,8 @@ TEST(StoreSyncAdapter, RestartedDeviceWithLowerVersionsIsAcceptedAfterRepair) {
   EXPECT_GT(r.store().localSlice().version, old_version);
   EXPECT_GE(r.adapter->stats().repairs, 1u);
   EXPECT_EQ(a.node->events.leftCount(r.id()), 0) << "the repair, not an eviction, let it in";
-  EXPECT_GE(a.adapter->stats().slices_stale, 1u);
+  // (The low version need not reach a at all: r's slices wait for a's join request, and a's
+  // join digest, which comes first, already made r repair.)
   ASSERT_TRUE(c.settle());
 }
 

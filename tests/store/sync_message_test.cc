@@ -32,37 +32,59 @@ struct Golden {
   const char* what;
   SyncMessage message;
   std::string hex;
+  uint32_t version;  // the protocol version whose form this is
 };
 
 std::vector<Golden> goldens() {
   const std::string dev(kDeviceHex);
   return {
-      // [1, "prefs", bin(20), 5, 1700000000000, bin("{}")]
-      {"slice_update", SliceUpdate{"prefs", DeviceSlice{testDevice(), 5, 1700000000000, {'{', '}'}}},
-       "96" "01" "a57072656673" "c414" + dev + "05" "cf0000018bcfe56800" "c4027b7d"},
-      // [1, "s", bin(20), 2^64-1, -1, bin()]
-      {"slice_update_extremes",
-       SliceUpdate{"s", DeviceSlice{testDevice(), UINT64_MAX, -1, {}}},
-       "96" "01" "a173" "c414" + dev + "cfffffffffffffffff" "ff" "c400"},
-      // [1, "s", bin(20), 0, -2^63, bin()]
-      {"slice_update_min_time", SliceUpdate{"s", DeviceSlice{testDevice(), 0, INT64_MIN, {}}},
-       "96" "01" "a173" "c414" + dev + "00" "d38000000000000000" "c400"},
-      // [2, ["prefs", "status"]]
-      {"slice_request", SliceRequest{{"prefs", "status"}}, "92" "02" "92a57072656673a6737461747573"},
+      // Protocol 2 forms (with incarnations).
+      // [1, "prefs", bin(20), 5, 1700000000000, bin("{}"), 0x1122334455667788]
+      {"slice_update", SliceUpdate{"prefs", DeviceSlice{testDevice(), 5, 1700000000000, {'{', '}'}}, 0x1122334455667788},
+       "97" "01" "a57072656673" "c414" + dev + "05" "cf0000018bcfe56800" "c4027b7d" "cf1122334455667788", 2},
+      // [1, "s", bin(20), 2^64-1, -1, bin(), 0]
+      {"slice_update_extremes", SliceUpdate{"s", DeviceSlice{testDevice(), UINT64_MAX, -1, {}}, 0},
+       "97" "01" "a173" "c414" + dev + "cfffffffffffffffff" "ff" "c400" "00", 2},
+      // [3, [["prefs", bin(20), 5, 7]]]
+      {"digest", Digest{{DigestEntry{"prefs", testDevice(), 5, 7}}},
+       "92" "03" "91" "94a57072656673c414" + dev + "05" "07", 2},
+      // [2, ["prefs", "status"]]: the same in both versions
+      {"slice_request", SliceRequest{{"prefs", "status"}}, "92" "02" "92a57072656673a6737461747573", 2},
       // [2, []]
-      {"slice_request_all", SliceRequest{}, "92" "02" "90"},
-      // [3, [["prefs", bin(20), 5]]]
-      {"digest", Digest{{DigestEntry{"prefs", testDevice(), 5}}},
-       "92" "03" "91" "93a57072656673c414" + dev + "05"},
+      {"slice_request_all", SliceRequest{}, "92" "02" "90", 2},
       // [3, []]
-      {"digest_empty", Digest{}, "92" "03" "90"},
+      {"digest_empty", Digest{}, "92" "03" "90", 2},
+      // Protocol 1 forms (no incarnations; they decode with incarnation 0).
+      // [1, "prefs", bin(20), 5, 1700000000000, bin("{}")]
+      {"slice_update_v1", SliceUpdate{"prefs", DeviceSlice{testDevice(), 5, 1700000000000, {'{', '}'}}},
+       "96" "01" "a57072656673" "c414" + dev + "05" "cf0000018bcfe56800" "c4027b7d", 1},
+      // [1, "s", bin(20), 2^64-1, -1, bin()]
+      {"slice_update_extremes_v1", SliceUpdate{"s", DeviceSlice{testDevice(), UINT64_MAX, -1, {}}},
+       "96" "01" "a173" "c414" + dev + "cfffffffffffffffff" "ff" "c400", 1},
+      // [1, "s", bin(20), 0, -2^63, bin()]
+      {"slice_update_min_time_v1", SliceUpdate{"s", DeviceSlice{testDevice(), 0, INT64_MIN, {}}},
+       "96" "01" "a173" "c414" + dev + "00" "d38000000000000000" "c400", 1},
+      // [3, [["prefs", bin(20), 5]]]
+      {"digest_v1", Digest{{DigestEntry{"prefs", testDevice(), 5}}}, "92" "03" "91" "93a57072656673c414" + dev + "05", 1},
   };
 }
 
 TEST(SyncMessage, EncodesGoldenVectors) {
   for (const Golden& g : goldens()) {
-    EXPECT_EQ(toHex(encodeSyncMessage(g.message)), g.hex) << g.what;
+    EXPECT_EQ(toHex(encodeSyncMessage(g.message, g.version)), g.hex) << g.what;
   }
+}
+
+TEST(SyncMessage, ProtocolOneLinksGetTheFormWithoutIncarnations) {
+  SliceUpdate u{"prefs", DeviceSlice{testDevice(), 5, 1700000000000, {'{', '}'}}, 0x1122334455667788};
+  const std::string dev(kDeviceHex);
+  EXPECT_EQ(toHex(encodeSyncMessage(u, 1)), "9601a57072656673c414" + dev + "05cf0000018bcfe56800c4027b7d");
+  EXPECT_EQ(encodeSyncMessage(u), encodeSyncMessage(u, kProtocolVersion)) << "the default is this build's version";
+  Digest d{{DigestEntry{"prefs", testDevice(), 5, 99}}};
+  auto back = decodeSyncMessage(encodeSyncMessage(d, 1));
+  ASSERT_TRUE(back.isOk());
+  EXPECT_EQ(std::get<Digest>(*back).entries[0].incarnation, 0u) << "protocol 1 carries none";
+  EXPECT_EQ(std::get<Digest>(*back).entries[0].version, 5u);
 }
 
 TEST(SyncMessage, DecodesGoldenVectors) {
@@ -103,7 +125,9 @@ TEST(SyncMessage, RejectsMalformedInputsWithTheRightCode) {
       {"unknown type", "920490", Code::kMalformed},
       {"type 0", "920090", Code::kMalformed},
       {"update 5 fields", "9601a173c414" + dev + "0000", Code::kMalformed},
-      {"update 7 fields", "9701a173c414" + dev + "0000c400c0", Code::kMalformed},
+      {"update 8 fields", "9801a173c414" + dev + "0000c4000000", Code::kMalformed},
+      {"update incarnation nil", "9701a173c414" + dev + "0000c400c0", Code::kMalformed},
+      {"update incarnation negative", "9701a173c414" + dev + "0000c400ff", Code::kMalformed},
       {"update bad store id", "9601a22e73c414" + dev + "0000c400", Code::kMalformed},
       {"update empty store id", "9601a0c414" + dev + "0000c400", Code::kMalformed},
       {"update store id 65", "9601d941" + std::string(130, '7') + "c414" + dev + "0000c400",
@@ -121,7 +145,8 @@ TEST(SyncMessage, RejectsMalformedInputsWithTheRightCode) {
       {"request 3 fields", "920290c0", Code::kMalformed},
       {"request > 4096 stores", "9202dc1001", Code::kTooLarge},
       {"digest entry 2 fields", "92039192a173c414" + dev, Code::kMalformed},
-      {"digest entry 4 fields", "92039194a173c414" + dev + "0000", Code::kMalformed},
+      {"digest entry 5 fields", "92039195a173c414" + dev + "000000", Code::kMalformed},
+      {"digest incarnation str", "92039194a173c414" + dev + "00a0", Code::kMalformed},
       {"digest entry not array", "920391a173", Code::kMalformed},
       {"digest entry map", "92039181a17300", Code::kMalformed},
       {"digest version str", "92039193a173c414" + dev + "a0", Code::kMalformed},
@@ -138,7 +163,7 @@ TEST(SyncMessage, RejectsMalformedInputsWithTheRightCode) {
 
 TEST(SyncMessage, LargestMessagesFitABusPayload) {
   SliceUpdate u{std::string(kMaxStoreIdLength, 's'),
-                DeviceSlice{testDevice(), UINT64_MAX, INT64_MIN, Bytes(kMaxSliceData, 1)}};
+                DeviceSlice{testDevice(), UINT64_MAX, INT64_MIN, Bytes(kMaxSliceData, 1)}, UINT64_MAX};
   Bytes wire = encodeSyncMessage(u);
   EXPECT_LE(wire.size(), kMaxPayloadSize);
   auto back = decodeSyncMessage(wire);
@@ -148,7 +173,7 @@ TEST(SyncMessage, LargestMessagesFitABusPayload) {
   Digest d;
   for (size_t i = 0; i < kMaxSyncEntries; ++i) {
     d.entries.push_back({std::string(kMaxStoreIdLength - 5, 'd') + std::to_string(10000 + i),
-                         testDevice(), UINT64_MAX - i});
+                         testDevice(), UINT64_MAX - i, UINT64_MAX - i});
   }
   wire = encodeSyncMessage(d);
   EXPECT_LE(wire.size(), kMaxPayloadSize);

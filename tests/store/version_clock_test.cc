@@ -47,11 +47,24 @@ TEST(VersionClock, OnlyAStrictlyNewerVersionIsApplied) {
 }
 
 TEST(VersionClock, RepairIsNeededForHigherVersionsAndForEqualOnesFromAJoinDigest) {
-  EXPECT_TRUE(needsRepair(10, 11, /*strict=*/true));
-  EXPECT_FALSE(needsRepair(10, 10, /*strict=*/true));
-  EXPECT_TRUE(needsRepair(10, 10, /*strict=*/false));
-  EXPECT_FALSE(needsRepair(10, 9, /*strict=*/false));
-  EXPECT_TRUE(needsRepair(0, 1, /*strict=*/true)) << "nothing written: the next write must land above";
+  using P = Provenance;
+  EXPECT_TRUE(needsRepair(10, 11, P::kUnknown, /*before_our_slices=*/false));
+  EXPECT_TRUE(needsRepair(10, 11, P::kThisRun, false)) << "higher is always a leftover (or a lie)";
+  EXPECT_FALSE(needsRepair(10, 10, P::kUnknown, false));
+  EXPECT_TRUE(needsRepair(10, 10, P::kUnknown, true));
+  EXPECT_FALSE(needsRepair(10, 9, P::kUnknown, true));
+  EXPECT_FALSE(needsRepair(10, 9, P::kEarlierRun, true));
+  EXPECT_TRUE(needsRepair(0, 1, P::kUnknown, false)) << "nothing written: the next write must land above";
+}
+
+TEST(VersionClock, AnEqualVersionIsCurrentOnlyWhenThisRunStampedIt) {
+  using P = Provenance;
+  EXPECT_FALSE(needsRepair(10, 10, P::kThisRun, /*before_our_slices=*/true)) << "a re-link costs nothing";
+  EXPECT_TRUE(needsRepair(10, 10, P::kEarlierRun, false)) << "a restarted run reusing a version";
+  EXPECT_TRUE(needsRepair(10, 10, P::kEarlierRun, true));
+  EXPECT_EQ(provenanceOf(0, 7), P::kUnknown);
+  EXPECT_EQ(provenanceOf(7, 7), P::kThisRun);
+  EXPECT_EQ(provenanceOf(8, 7), P::kEarlierRun);
 }
 
 }  // namespace

@@ -162,6 +162,26 @@ TEST_P(LinkTest, PushesBackWhenTheQueueIsFullAndReportsDrain) {
   EXPECT_TRUE(client->sendFrame(chunk).isOk());
 }
 
+// SecureChannel stops at hasRoomFor() and never sees a refused send: the "no" alone must be
+// enough for onLinkDrained to follow, or a sender whose queue filled up waits forever.
+TEST_P(LinkTest, ASenderStoppedByHasRoomForIsToldWhenTheQueueDrains) {
+  const size_t limit = 256 * 1024;
+  auto [client, server] = h_->makePair(limit);
+  Recorder rc, rs;
+  client->start(&rc);
+  server->start(&rs);
+  Bytes chunk(60000, 2);
+  int sent = 0;
+  for (int i = 0; i < 1000 && client->hasRoomFor(chunk.size()); ++i) {  // never a refused send
+    ASSERT_TRUE(client->sendFrame(chunk).isOk());
+    ++sent;
+  }
+  ASSERT_FALSE(client->hasRoomFor(chunk.size()));
+  ASSERT_TRUE(h_->runUntil([&] { return rc.drained > 0; })) << "no onLinkDrained after hasRoomFor said no";
+  EXPECT_TRUE(client->hasRoomFor(chunk.size()));
+  ASSERT_TRUE(h_->runUntil([&] { return rs.frames.size() == static_cast<size_t>(sent); }));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTransports, LinkTest, ::testing::Values("tcp", "memory"),
                          [](const auto& info) { return info.param; });
 
