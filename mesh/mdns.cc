@@ -49,6 +49,8 @@ class MdnsDiscovery::Link {
   InterfaceInfo info_;
   std::unique_ptr<MdnsSocket> v4_;
   std::unique_ptr<MdnsSocket> v6_;
+  std::optional<std::array<uint8_t, 4>> v4_source_;  // where v4_'s multicast leaves from
+  std::string announced_as_;  // the instance label last logged as announced
   std::optional<MdnsResponder> responder_;
   std::optional<MdnsQuerier> querier_;
   std::unique_ptr<Timer> timer_;
@@ -57,7 +59,11 @@ class MdnsDiscovery::Link {
 Status MdnsDiscovery::Link::openSocket(int family, std::unique_ptr<MdnsSocket>& slot) {
   auto sock = std::make_unique<MdnsSocket>(
       owner_.loop_, [this](ByteView d, const MdnsEndpoint& f, bool o) { onPacket(d, f, o); });
-  MS_RETURN_IF_ERROR(sock->open(family, info_.name, info_.index, owner_.options_.port));
+  MdnsSocketOptions so;
+  if (family == AF_INET && !info_.ipv4.empty()) so.ipv4_source = v4_source_ = info_.ipv4.front();
+  // A named interface must be this one and no other: no silent fallback to the routing table.
+  so.require_bind_to_device = !owner_.options_.interfaces.empty();
+  MS_RETURN_IF_ERROR(sock->open(family, info_.name, info_.index, owner_.options_.port, so));
   slot = std::move(sock);
   return Status::ok();
 }
@@ -156,7 +162,14 @@ void MdnsDiscovery::Link::onTimer() { afterInput(); }
 // Polls both halves, sends what is due, re-arms the timer and hands events to the owner.
 void MdnsDiscovery::Link::afterInput() {
   Micros now = owner_.env_.now();
-  if (responder_) send(responder_->poll(now));
+  if (responder_) {
+    send(responder_->poll(now));
+    if (responder_->announcedInstance() != announced_as_) {
+      announced_as_ = responder_->announcedInstance();
+      // Tests wait for this line: from here on the records are live on the link.
+      MS_LOG(kInfo, "mdns") << "announced " << responder_->instanceFullName() << " on " << info_.name;
+    }
+  }
   if (querier_) send(querier_->poll(now));
   std::optional<Micros> next;
   for (auto t : {responder_ ? responder_->nextDeadline() : std::nullopt,
@@ -180,7 +193,9 @@ bool MdnsDiscovery::Link::needsReopen(const InterfaceInfo& info) const {
   const MdnsOptions& o = owner_.options_;
   bool want4 = o.ipv4 && !info.ipv4.empty();
   bool want6 = o.ipv6 && !info.ipv6.empty() && (info.flags & IFF_MULTICAST);
-  return info.index != info_.index || (want4 && !v4_) || (want6 && !v6_);
+  // IPv4 multicast leaves from the first address (MdnsSocketOptions::ipv4_source).
+  bool source_moved = v4_ && !info.ipv4.empty() && v4_source_ != info.ipv4.front();
+  return info.index != info_.index || (want4 && !v4_) || (want6 && !v6_) || source_moved;
 }
 
 void MdnsDiscovery::Link::updateAddresses(const InterfaceInfo& info) {

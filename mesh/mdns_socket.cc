@@ -31,7 +31,8 @@ Status setInt(int fd, int level, int name, int value, const char* what) {
 MdnsSocket::MdnsSocket(uv_loop_t* loop, OnPacket on_packet)
     : loop_(loop), on_packet_(std::move(on_packet)) {}
 
-Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex, uint16_t port) {
+Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex, uint16_t port,
+                        const MdnsSocketOptions& options) {
   assert(!udp_.initialized());
   family_ = family;
   ifindex_ = ifindex;
@@ -39,12 +40,19 @@ Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex,
   int rc = uv_udp_init_ex(loop_, udp_.get(), static_cast<unsigned>(family));
   if (rc != 0) return uvError("uv_udp_init_ex", rc);
   udp_.markInitialized(this);
-  Status st = configure(ifname, ifindex, port);
+  Status st = configure(ifname, ifindex, port, options);
   if (!st.isOk()) udp_.close();
   return st;
 }
 
-Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16_t port) {
+int MdnsSocket::fd() const {
+  uv_os_fd_t fd = -1;
+  if (!udp_.initialized() || !udp_.get() || uv_fileno(udp_.handle(), &fd) != 0) return -1;
+  return fd;
+}
+
+Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16_t port,
+                             const MdnsSocketOptions& options) {
   uv_os_fd_t fd = -1;
   int rc = uv_fileno(udp_.handle(), &fd);
   if (rc != 0) return uvError("uv_fileno", rc);
@@ -52,8 +60,13 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
   MS_RETURN_IF_ERROR(setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"));
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
                  static_cast<socklen_t>(ifname.size() + 1)) != 0) {
+    int err = errno;
+    if (options.require_bind_to_device) {
+      return ioError("SO_BINDTODEVICE " + ifname + ": " + std::strerror(err) +
+                     " (a configured interface must be bound)");
+    }
     // Unprivileged on an old kernel: IP_MULTICAST_ALL=0 still keeps other links' multicast out.
-    MS_LOG(kWarn, "mdns") << "SO_BINDTODEVICE " << ifname << ": " << std::strerror(errno);
+    MS_LOG(kWarn, "mdns") << "SO_BINDTODEVICE " << ifname << ": " << std::strerror(err);
   }
   const bool v4 = family_ == AF_INET;
   if (v4) {
@@ -79,6 +92,7 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     }
     ip_mreqn pin{};
     pin.imr_ifindex = static_cast<int>(ifindex);
+    if (options.ipv4_source) std::memcpy(&pin.imr_address, options.ipv4_source->data(), 4);
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &pin, sizeof pin) != 0) {
       return sysError("IP_MULTICAST_IF");
     }
