@@ -68,7 +68,17 @@ void MeshCore::onDiscovered(DiscoverySource* source, const DiscoveredPeer& p) {
   std::vector<std::string>& current = adverts_[{source, p.key}];
   std::vector<std::string> before = std::exchange(current, p.endpoints);
   for (const auto& ep : p.endpoints) {
-    if (Dialer* d = ensureDialer(ep)) d->probe = false;  // wanted now, not just a probe
+    const bool known = dialers_.count(ep) > 0;
+    Dialer* d = ensureDialer(ep);
+    if (!d) continue;
+    d->probe = false;  // wanted now, not just a probe
+    // News from discovery (the peer advertises this endpoint now): a dialer waiting out its
+    // backoff dials at once. Sources report only new or changed adverts, so this is bounded.
+    if (known && !d->connecting) {
+      d->backoff = 0;
+      d->timer->stop();
+      dial(*d);
+    }
   }
   // Followed: an endpoint nobody advertises any more is not dialed again. A session through it
   // stays up; when it closes, its peer gets the usual grace period to come back elsewhere.
@@ -119,7 +129,14 @@ void MeshCore::dial(Dialer& d) {
   });
   if (!st.isOk()) {
     d.connecting = false;
-    MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
+    if (st.code() == Code::kInvalidArgument) {  // not an address this transport can ever dial
+      MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
+      return;
+    }
+    // Failed at once (no route while an interface is gone, ...): retry like a refused dial.
+    MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << st.toString();
+    d.backoff = d.backoff == 0 ? options_.backoff_initial : std::min(d.backoff * 2, options_.backoff_max);
+    scheduleDial(d, env_.randomBetween(d.backoff / 2, d.backoff));
   }
 }
 

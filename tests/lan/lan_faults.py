@@ -12,6 +12,7 @@ Every wait has a deadline; every loop is bounded in count and time.
 import argparse
 import os
 import random
+import re
 import selectors
 import signal
 import stat
@@ -107,10 +108,10 @@ class Probe:
 
     def key_of(self, device_id):
         """The advert key (instance name) the probe found for a device, or None."""
-        for line in self.lines:
-            words = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
-            if line.startswith("found ") and words.get("id") == device_id:
-                return words["key"]
+        for line in self.lines:  # found key=<key, may hold spaces> id=<id> v=<v> endpoints=<eps>
+            m = re.match(r"^found key=(.*) id=(\S+) v=\d+ endpoints=\S*$", line)
+            if m and m.group(2) == device_id:
+                return m.group(1)
         return None
 
     def index(self, pred):
@@ -407,7 +408,10 @@ def mdns_discovery(mesh, lan, args):
         mesh.wait(lambda: all(any(l == f"REMOVED {n3.short()} goodbye" for l in n.lines) for n in (n1, n2)), 5,
                   "goodbye of the stopped node")
         report(f"  stopped node removed with reason goodbye in {time.monotonic() - t0:.2f} s")
-        mesh.wait(lambda: f"lost key={key3}" in probe.lines[seen:], 5, "the observer's lost event for n3")
+        try:
+            mesh.wait(lambda: f"lost key={key3}" in probe.lines[seen:], 5, "the observer's lost event for n3")
+        except AssertionError:
+            raise AssertionError(f"no lost event for {key3}; the observer heard: {probe.lines[seen:][-15:]}")
         took = time.monotonic() - t0
         lines = probe.lines[seen:]
         lost_at = lines.index(f"lost key={key3}")

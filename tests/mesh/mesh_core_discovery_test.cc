@@ -2,6 +2,8 @@
 // peers given by name, resolved through FakeEnv's scripted resolver. In-memory transport.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "mesh/mesh_core.h"
 #include "tests/support/fake_discovery.h"
 #include "tests/support/mesh_harness.h"
@@ -165,6 +167,64 @@ TEST(MeshCoreDiscovery, AStaticPeerNameThatDoesNotResolveIsRetriedAndNeverFatal)
   EXPECT_GE(h.env.hostLookups("nowhere.invalid"), 4u) << "retried with backoff";
   EXPECT_LE(h.env.hostLookups("nowhere.invalid"), 8u) << "but not in a storm";
   EXPECT_TRUE(a.core->isConnected(b.id()));
+}
+
+// The in-memory transport, except that dials to `unreachable` fail at once, as a TCP connect
+// does with no route to the host (an interface that went away).
+class UnreachableTransport final : public Transport {
+ public:
+  explicit UnreachableTransport(MemoryTransport& inner) : inner_(inner) {}
+  Result<std::string> listen(const std::string& address, AcceptFn on_accept) override {
+    return inner_.listen(address, std::move(on_accept));
+  }
+  Status connect(const std::string& address, ConnectFn done) override {
+    if (unreachable.count(address)) return ioError("connect to " + address + ": network unreachable");
+    return inner_.connect(address, std::move(done));
+  }
+  void stop() override { inner_.stop(); }
+  std::set<std::string> unreachable;
+
+ private:
+  MemoryTransport& inner_;
+};
+
+TEST(MeshCoreDiscovery, ADialThatFailsAtOnceIsRetriedWithBackoff) {
+  MeshHarness h;
+  TestNode& b = h.addNode();
+  MemoryTransport memory(h.net, "node-a");
+  UnreachableTransport transport(memory);
+  transport.unreachable = {"node0"};
+  MeshOptions o;
+  o.listen_address = "node-a";
+  MeshCore a(h.env, transport, test::makeDevice("a", 31), h.psk, o);
+  ASSERT_TRUE(a.start().isOk());
+  a.addEndpoint("node0");
+  h.env.advance(3 * kSeconds);
+  EXPECT_GE(a.stats().links_dialed, 3u) << "retried";
+  EXPECT_LE(a.stats().links_dialed, 8u) << "with backoff, not in a loop";
+  transport.unreachable.clear();  // the route is back
+  ASSERT_TRUE(h.env.advanceUntil([&] { return a.isConnected(b.id()); }, 10 * kSeconds, kMillis));
+  a.stop();
+  h.env.runPending();
+}
+
+TEST(MeshCoreDiscovery, ANewAdvertForAnEndpointInBackoffIsDialedAtOnce) {
+  FakeDiscovery fake;
+  MeshHarness h;
+  TestNode& a = h.addNode();
+  TestNode& b = h.addNode();
+  const LocalDevice b_device = b.device;
+  a.core->addDiscovery(&fake);
+  ASSERT_TRUE(fake.announce(FakeDiscovery::advert("b", b.id().toString(), {"node1"})));
+  ASSERT_TRUE(h.allConnected());
+  h.crashNode(b);
+  h.env.advance(120 * kSeconds);  // refused redials: the backoff grows to its 30 s maximum
+  ASSERT_TRUE(fake.withdraw("b"));
+  h.net.setRefusing("node1", false);
+  TestNode& b2 = addNodeAt(h, "node1", b_device);
+  // b is back and advertises again: dialed now, not after the 15-30 s left of the backoff.
+  ASSERT_TRUE(fake.announce(FakeDiscovery::advert("b", b_device.id.toString(), {"node1"})));
+  ASSERT_TRUE(h.env.advanceUntil([&] { return a.core->isConnected(b2.id()); }, 1 * kSeconds, kMillis));
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ PROBE=${BUILD_DIR:+$BUILD_DIR/tools/mdns_probe}
 skip() { echo "SKIP mdns_avahi_interop: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 ip netns list >/dev/null 2>&1 || skip "no 'ip netns'"
-for tool in avahi-daemon avahi-browse dbus-daemon tshark unshare timeout pgrep; do
+for tool in avahi-daemon avahi-browse dbus-daemon tshark unshare timeout pgrep python3; do
   command -v "$tool" >/dev/null || skip "$tool not installed (scripts/deps.sh lan)"
 done
 [ -n "$PROBE" ] && [ -x "$PROBE" ] || skip "mdns_probe not built in '${1:-build}'"
@@ -113,8 +113,12 @@ link_local() { ip -n "$NS_A" -6 addr show dev vA scope link | grep -q inet6 && i
 wait_for 5 "IPv6 link-local addresses" link_local  # DAD is off, so this is quick
 
 # ---- capture on the LAN, from ns A ----
-in_ns "$NS_A" timeout 120 tshark -q -i vA -f "udp port 5353" -w "$WORK/lan.pcapng" \
-  >"$WORK/tshark.log" 2>&1 &
+# Background jobs run `ip netns exec` itself (it execs `timeout`), not the in_ns function: $! is
+# then `timeout`, which relays SIGINT to its command (a background subshell would ignore it).
+# -P -l: a summary line per packet once it is in the file, so the script can wait for the last
+# packet it cares about (a marker on UDP 5399, sent after everything else) before stopping it.
+ip netns exec "$NS_A" timeout 120 tshark -P -l -i vA -f "udp port 5353 or udp port 5399" \
+  -w "$WORK/lan.pcapng" >"$WORK/tshark.log" 2>&1 &
 TSHARK=$!
 wait_for 15 "tshark to start capturing" has_line "$WORK/tshark.log" "Capturing on" || fail "tshark did not start"
 
@@ -203,7 +207,7 @@ if wait_for 30 grep -q "announced " "$W/oursB.err" && wait_for 30 grep -q "annou
      ! wait_for 20 grep -qE '^=;vA;IPv4;oursA[^;]*OURS0002[^;]*;' "$W/browse.txt"; then
     echo "avahi-browse did not resolve both of our services" >>"$W/side.log"
   fi
-  kill -INT "$BROWSE" 2>/dev/null
+  kill -TERM "$BROWSE" 2>/dev/null  # (SIGINT is ignored by background jobs of a script)
   wait "$BROWSE"
 else
   echo "our nodes never logged 'announced'" >>"$W/side.log"
@@ -216,15 +220,15 @@ wait "$AVAHI"
 kill -TERM "$DBUS" 2>/dev/null
 wait "$DBUS"
 SIDE
-in_ns "$NS_A" timeout 110 unshare -m --propagation private bash "$WORK/avahi-side.sh" "$WORK" &
+ip netns exec "$NS_A" timeout 110 unshare -m --propagation private bash "$WORK/avahi-side.sh" "$WORK" &
 AVAHI_SIDE=$!
 
 # ---- our nodes: one in ns B, one in ns A beside avahi-daemon (both bound to UDP 5353) ----
-in_ns "$NS_B" timeout 100 "$PROBE" -i vB --id OURS0001 --mesh interop --name ours \
+ip netns exec "$NS_B" timeout 100 "$PROBE" -i vB --id OURS0001 --mesh interop --name ours \
   --service-port 7400 --seconds 90 --dump --record-dir "$WORK" --log info \
   >"$WORK/ours.txt" 2>"$WORK/oursB.err" &
 OURS=$!
-in_ns "$NS_A" timeout 100 "$PROBE" -i vA --id OURS0002 --mesh interop --name oursA \
+ip netns exec "$NS_A" timeout 100 "$PROBE" -i vA --id OURS0002 --mesh interop --name oursA \
   --service-port 7401 --seconds 90 --log info >"$WORK/oursA.txt" 2>"$WORK/oursA.err" &
 OURS_A=$!
 
@@ -252,6 +256,25 @@ found_all() {
 }
 wait_for 40 "our nodes to find avahi's service and each other" found_all
 wait_for 60 "avahi-browse" test -e "$WORK/browse.done"
+# Legacy unicast queries (RFC 6762 §6.7) to node B from ns A, for a record it has (A: the
+# reply carries AAAA and NSEC additionals) and for a type its instance lacks (A: an NSEC
+# negative answer, §6.1); tshark checks below that both replies dissect cleanly.
+cat >"$WORK/legacy_query.py" <<'PY'
+import socket, struct, sys
+def query(name, qtype):
+    wire = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    return struct.pack(">6H", 0x4242, 0, 1, 0, 0, 0) + wire + struct.pack(">HH", qtype, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+for name in sys.argv[1:]:
+    s.sendto(query(name, 1), ("10.77.0.2", 5353))
+    data, _ = s.recvfrom(9000)
+    an, ar = struct.unpack(">H", data[6:8])[0], struct.unpack(">H", data[10:12])[0]
+    print(f"legacy reply for {name}: {len(data)} bytes, {an} answer(s), {ar} additional(s)")
+PY
+in_ns "$NS_A" timeout 20 python3 "$WORK/legacy_query.py" meshslice-ours0001.local \
+  "ours (OURS0001)._meshslice._tcp.local" >"$WORK/legacy.txt" 2>&1 ||
+  fail "legacy unicast queries to node B: $(cat "$WORK/legacy.txt")"
 # Goodbyes: both nodes stop on SIGINT, sending TTL 0 for their records.
 kill -INT "$OURS" "$OURS_A" 2>/dev/null
 wait "$OURS" || fail "mdns_probe (ns B) exited with an error: $(cat "$WORK/oursB.err")"
@@ -264,7 +287,11 @@ if [ -n "$apid" ] && kill -0 "$apid" 2>/dev/null; then fail "avahi-daemon ($apid
 for pid in $(pgrep -f "avahi-daemon -f $WORK/avahi-daemon.conf"); do
   fail "avahi-daemon $pid still runs (netns $(readlink "/proc/$pid/ns/net"))"
 done
-# Flush and close the capture before reading it.
+# Close the capture once everything before the marker is in the file, then read it.
+in_ns "$NS_B" bash -c 'echo -n capture-marker >/dev/udp/10.77.0.1/5399' ||
+  fail "could not send the capture marker"
+wait_for 15 "the capture to reach the marker" has_line "$WORK/tshark.log" ' → 5399 ' ||
+  fail "the capture never reached the marker: $(tail -3 "$WORK/tshark.log")"
 kill -INT "$TSHARK" 2>/dev/null
 wait "$TSHARK"
 
@@ -312,10 +339,12 @@ if [ -s "$WORK/lan.pcapng" ]; then
   n_bad=$(tshark -r "$WORK/lan.pcapng" -Y "$ours_filter && $bad_filter" 2>/dev/null | wc -l)
   n_bye=$(tshark -r "$WORK/lan.pcapng" -Y "ip.src==10.77.0.2 && dns.flags.response==1 && dns.resp.ttl==0" 2>/dev/null | wc -l)
   n_nsec=$(tshark -r "$WORK/lan.pcapng" -Y "$ours_filter && dns.resp.type==47" 2>/dev/null | wc -l)
+  cat "$WORK/legacy.txt" 2>/dev/null
   echo "--- tshark: $n_ours packets from us, $n_bad malformed/warning, $n_bye goodbye, $n_nsec with NSEC"
   [ "$n_ours" -gt 0 ] || fail "tshark saw no mDNS packet from us"
   [ "$n_bad" -eq 0 ] || { fail "tshark flags our packets:"; tshark -r "$WORK/lan.pcapng" -Y "$ours_filter && $bad_filter" -V 2>/dev/null | grep -iE "malformed|expert" | head; }
   [ "$n_bye" -gt 0 ] || fail "no goodbye (TTL 0) from us"
+  [ "$n_nsec" -ge 2 ] || fail "expected our two legacy replies with NSEC records, saw $n_nsec"
 else
   fail "no capture"
 fi
