@@ -78,6 +78,11 @@ struct MdnsOutgoing {
   Bytes data;
   bool unicast = false;
   MdnsEndpoint to;  // only when unicast
+  // A one-shot query (RFC 6762 §5.1): multicast from the link's own ephemeral-port socket, so
+  // responders answer it at once by unicast to that port (§6.7). A unicast reply to port 5353
+  // reaches only one of the sockets bound there, which on a host where several responders share
+  // the port (avahi, other nodes) is often not ours; an ephemeral port is ours alone.
+  bool one_shot = false;
 };
 
 }  // namespace meshslice

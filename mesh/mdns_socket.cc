@@ -75,10 +75,11 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     MS_RETURN_IF_ERROR(setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL"));
   }
   sockaddr_storage any{};
+  const uint16_t bind_port = options.ephemeral ? 0 : port;
   if (v4) {
-    uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(&any));
+    uv_ip4_addr("0.0.0.0", bind_port, reinterpret_cast<sockaddr_in*>(&any));
   } else {
-    uv_ip6_addr("::", port, reinterpret_cast<sockaddr_in6*>(&any));
+    uv_ip6_addr("::", bind_port, reinterpret_cast<sockaddr_in6*>(&any));
   }
   unsigned flags = UV_UDP_REUSEADDR | (v4 ? 0 : UV_UDP_IPV6ONLY);
   rc = uv_udp_bind(udp_.get(), reinterpret_cast<sockaddr*>(&any), flags);
@@ -87,7 +88,7 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     ip_mreqn mreq{};
     inet_pton(AF_INET, mdns::kIpv4Group, &mreq.imr_multiaddr);
     mreq.imr_ifindex = static_cast<int>(ifindex);
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
+    if (!options.ephemeral && setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
       return sysError("IP_ADD_MEMBERSHIP");
     }
     ip_mreqn pin{};
@@ -100,7 +101,7 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     ipv6_mreq mreq{};
     inet_pton(AF_INET6, mdns::kIpv6Group, &mreq.ipv6mr_multiaddr);
     mreq.ipv6mr_interface = ifindex;
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0) {
+    if (!options.ephemeral && setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0) {
       return sysError("IPV6_JOIN_GROUP");
     }
     MS_RETURN_IF_ERROR(setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, static_cast<int>(ifindex),

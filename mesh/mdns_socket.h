@@ -33,6 +33,10 @@ struct MdnsSocketOptions {
   // answer or send elsewhere). Otherwise it only logs a warning (without CAP_NET_RAW on
   // kernels before 5.7), and IP(V6)_MULTICAST_ALL=0 still keeps other links' multicast out.
   bool require_bind_to_device = false;
+  // A socket for one-shot queries (MdnsOutgoing::one_shot): bound to an ephemeral port and not
+  // joined to the group; it still multicasts to the group on `port`, and receives the unicast
+  // replies sent to its own port.
+  bool ephemeral = false;
 };
 
 class MdnsSocket {
@@ -45,8 +49,9 @@ class MdnsSocket {
   MdnsSocket(const MdnsSocket&) = delete;
   MdnsSocket& operator=(const MdnsSocket&) = delete;
 
-  // Opens, configures, binds and joins. `family` is AF_INET or AF_INET6. On failure the
-  // socket is closed and no packet is ever delivered.
+  // Opens, configures, binds and joins. `family` is AF_INET or AF_INET6; `port` is the mDNS
+  // port (bound, and the destination of multicast sends). On failure the socket is closed and
+  // no packet is ever delivered.
   Status open(int family, const std::string& ifname, unsigned ifindex, uint16_t port,
               const MdnsSocketOptions& options = {});
   // Sends to the group of this socket's family on its interface.

@@ -154,6 +154,46 @@ TEST(MdnsDiscoveryLoopback, UnknownInterfaceFailsToStart) {
   EXPECT_TRUE(st.isOk()) << st.toString();
 }
 
+// A newcomer on a host where other sockets share the mDNS port (here: a running node and a
+// browse-only observer, all on lo) finds the running node in one round trip, whatever port:
+// its first query leaves from its own ephemeral port, so the unicast reply cannot land on
+// another process's socket (a reply to the shared port reaches just one of them).
+TEST(MdnsDiscoveryLoopback, ANewcomerFindsARunningNodeInOneRoundTripOnASharedPort) {
+  for (uint16_t offset = 1; offset <= 4; ++offset) {
+    EventLoop loop;
+    UvEnv env(loop);
+    {
+      const uint16_t port = static_cast<uint16_t>(testPort() + offset);
+      MdnsOptions ro = options("RUNN0001", "mesh-1", 7001);
+      ro.port = port;
+      MdnsOptions oo = options("OBSE0002", "mesh-1", 7002);
+      oo.port = port;
+      oo.advertise = false;
+      oo.unicast_first_query = false;
+      MdnsOptions no = options("NEWC0003", "mesh-1", 7003);
+      no.port = port;
+      no.advertise = false;
+      Recorder rr, ro_rec, rn;
+      MdnsDiscovery running(env, loop.uv(), ro);
+      MdnsDiscovery observer(env, loop.uv(), oo);
+      ASSERT_TRUE(running.start(rr.events()).isOk());
+      ASSERT_TRUE(observer.start(ro_rec.events()).isOk());
+      // The observer hears the running node's announcement: its records are live.
+      ASSERT_TRUE(runUntil(loop, [&] { return !ro_rec.found.empty(); }));
+      MdnsDiscovery newcomer(env, loop.uv(), no);
+      auto t0 = std::chrono::steady_clock::now();
+      ASSERT_TRUE(newcomer.start(rn.events()).isOk());
+      ASSERT_TRUE(runUntil(loop, [&] { return !rn.found.empty(); }));
+      auto took = std::chrono::steady_clock::now() - t0;
+      EXPECT_EQ(rn.found[0].device_id, "RUNN0001");
+      // The fallback (the next announcement or the 1 s query) would take 0.4 s or more.
+      EXPECT_LT(took, std::chrono::milliseconds(250)) << "port " << port;
+    }
+    Status st = loop.closeAndCheck();
+    EXPECT_TRUE(st.isOk()) << st.toString();
+  }
+}
+
 TEST(MdnsSocketOnLo, MulticastIsPinnedToLoByIndexAndSourceAddress) {
   EventLoop loop;
   {
