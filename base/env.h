@@ -1,4 +1,5 @@
-// The environment a node runs in: time, timers, randomness and deferred tasks. Protocol code
+// The environment a node runs in: time, timers, randomness, deferred tasks and host-name
+// lookups. Protocol code
 // takes an Env& so tests can swap the real libuv-backed one (base/event_loop.h) for FakeEnv
 // (base/fake_env.h) and step time instead of sleeping.
 #pragma once
@@ -7,6 +8,10 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
 
 namespace meshslice {
 
@@ -26,6 +31,18 @@ class Timer {
   virtual bool armed() const = 0;
 };
 
+// A host-name lookup in flight (Env::lookupHost). Owned by the caller; destroying it cancels
+// the lookup: its callback never runs afterwards. Loop thread only.
+class HostLookup {
+ public:
+  virtual ~HostLookup() = default;
+};
+
+// The numeric addresses of a name ("10.0.0.1", "fe80::1", no brackets), best first, without
+// duplicates; or kNotFound when the name does not exist, kIo for any other failure (no answer,
+// resolver unreachable).
+using HostLookupDone = std::function<void(Result<std::vector<std::string>> addresses)>;
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -39,6 +56,11 @@ class Env {
   // Runs `task` on the loop thread on a later turn, never inline. The real env allows this
   // from any thread; FakeEnv is single-threaded.
   virtual void post(std::function<void()> task) = 0;
+  // Resolves `host` (a name or a numeric address) asynchronously. `done` runs exactly once on
+  // the loop thread on a later turn, never inline, unless the returned lookup is destroyed
+  // first. Loop thread only. The real env uses the system resolver (uv_getaddrinfo on libuv's
+  // thread pool); its own timeouts (resolv.conf) bound how long a lookup takes.
+  virtual std::unique_ptr<HostLookup> lookupHost(const std::string& host, HostLookupDone done) = 0;
 
   uint64_t randomU64() {
     uint64_t v = 0;

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/log.h"
 
@@ -162,7 +164,92 @@ class UvTimer final : public Timer {
   UvHandle<uv_timer_t> handle_;
   std::function<void()> cb_;
 };
+
+// uv_getaddrinfo on libuv's thread pool. The request outlives its owner when the owner is
+// destroyed mid-lookup: libuv still calls back (with UV_ECANCELED if uv_cancel won the race, or
+// with the answer), and the callback frees the request without reporting.
+class UvHostLookup final : public HostLookup {
+ public:
+  struct Request {
+    uv_getaddrinfo_t req{};
+    UvHostLookup* owner = nullptr;
+    HostLookupDone done;
+  };
+
+  explicit UvHostLookup(Request* request) : request_(request) { request_->owner = this; }
+  ~UvHostLookup() override {
+    if (!request_) return;
+    request_->owner = nullptr;
+    uv_cancel(reinterpret_cast<uv_req_t*>(&request_->req));  // best effort; frees nothing
+  }
+
+  static void onResolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+    auto* r = static_cast<Request*>(req->data);
+    Result<std::vector<std::string>> out = collect(status, res);
+    uv_freeaddrinfo(res);
+    UvHostLookup* owner = r->owner;
+    HostLookupDone done = std::move(r->done);
+    delete r;
+    if (!owner) return;  // cancelled: the owner is gone
+    owner->request_ = nullptr;
+    done(std::move(out));  // may destroy the owner
+  }
+
+ private:
+  static Result<std::vector<std::string>> collect(int status, const addrinfo* res) {
+    if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
+      return Status(Code::kNotFound, std::string("no such host: ") + uv_strerror(status));
+    if (status != 0) return ioError(std::string("host lookup: ") + uv_strerror(status));
+    std::vector<std::string> out;
+    for (const addrinfo* a = res; a; a = a->ai_next) {
+      char text[INET6_ADDRSTRLEN] = {};
+      if (a->ai_family == AF_INET) {
+        uv_ip4_name(reinterpret_cast<const sockaddr_in*>(a->ai_addr), text, sizeof text);
+      } else if (a->ai_family == AF_INET6) {
+        uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(a->ai_addr), text, sizeof text);
+      } else {
+        continue;
+      }
+      if (std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
+    }
+    if (out.empty()) return Status(Code::kNotFound, "host has no IPv4 or IPv6 address");
+    return out;
+  }
+
+  Request* request_;
+};
+
+// A lookup that failed before it started: reports on a later turn, like any other.
+class FailedHostLookup final : public HostLookup {
+ public:
+  FailedHostLookup(UvEnv& env, Status status, HostLookupDone done) {
+    env.post([alive = std::weak_ptr<bool>(alive_), status = std::move(status), done = std::move(done)] {
+      if (alive.lock()) done(status);
+    });
+  }
+
+ private:
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
 }  // namespace
+
+std::unique_ptr<HostLookup> UvEnv::lookupHost(const std::string& host, HostLookupDone done) {
+  auto* r = new UvHostLookup::Request;
+  r->done = std::move(done);
+  r->req.data = r;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+  int rc = uv_getaddrinfo(loop_.uv(), &r->req, &UvHostLookup::onResolved, host.c_str(), nullptr, &hints);
+  if (rc != 0) {
+    HostLookupDone failed = std::move(r->done);
+    delete r;
+    return std::make_unique<FailedHostLookup>(
+        *this, ioError("host lookup of '" + host + "': " + uv_strerror(rc)), std::move(failed));
+  }
+  return std::make_unique<UvHostLookup>(r);
+}
 
 Micros UvEnv::now() { return static_cast<Micros>(uv_hrtime() / 1000); }
 

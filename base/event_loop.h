@@ -83,6 +83,7 @@ class UvEnv final : public Env {
   void randomBytes(std::span<uint8_t> out) override;
   std::unique_ptr<Timer> newTimer(std::function<void()> on_expired) override;
   void post(std::function<void()> task) override { loop_.post(std::move(task)); }
+  std::unique_ptr<HostLookup> lookupHost(const std::string& host, HostLookupDone done) override;
   EventLoop& loop() { return loop_; }
 
  private:

@@ -33,6 +33,43 @@ class FakeEnv::FakeTimer final : public Timer {
   bool armed_ = false;
 };
 
+// Delivers a scripted answer from a timer (or a posted task for no delay); destroying it
+// cancels the delivery.
+class FakeEnv::FakeLookup final : public HostLookup {
+ public:
+  FakeLookup(FakeEnv* env, const HostAnswer& a, HostLookupDone done)
+      : env_(env), answer_(a.answer), done_(std::move(done)) {
+    ++env_->pending_lookups_;
+    if (a.hangs) return;
+    if (a.delay > 0) {
+      timer_ = env_->newTimer([this] { deliver(); });
+      timer_->start(a.delay);
+    } else {
+      env_->post([this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.lock()) deliver();
+      });
+    }
+  }
+  ~FakeLookup() override {
+    if (!delivered_) --env_->pending_lookups_;
+  }
+
+ private:
+  void deliver() {
+    delivered_ = true;
+    --env_->pending_lookups_;
+    HostLookupDone done = std::move(done_);
+    done(std::move(answer_));  // may destroy this lookup
+  }
+
+  FakeEnv* env_;
+  Result<std::vector<std::string>> answer_;
+  HostLookupDone done_;
+  std::unique_ptr<Timer> timer_;
+  bool delivered_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
 FakeEnv::FakeEnv(uint64_t seed) : rng_state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
 
 FakeEnv::~FakeEnv() { assert(deadlines_.empty() && "a FakeEnv timer outlived its env"); }
@@ -49,6 +86,25 @@ void FakeEnv::randomBytes(std::span<uint8_t> out) {
 
 std::unique_ptr<Timer> FakeEnv::newTimer(std::function<void()> on_expired) {
   return std::make_unique<FakeTimer>(this, std::move(on_expired));
+}
+
+std::unique_ptr<HostLookup> FakeEnv::lookupHost(const std::string& host, HostLookupDone done) {
+  ++host_lookups_[host];
+  auto it = host_answers_.find(host);
+  return std::make_unique<FakeLookup>(this, it == host_answers_.end() ? HostAnswer{} : it->second,
+                                      std::move(done));
+}
+
+void FakeEnv::setHostAnswer(const std::string& host, Result<std::vector<std::string>> answer,
+                            Micros delay) {
+  host_answers_[host] = HostAnswer{std::move(answer), delay, false};
+}
+
+void FakeEnv::setHostHangs(const std::string& host) { host_answers_[host].hangs = true; }
+
+size_t FakeEnv::hostLookups(const std::string& host) const {
+  auto it = host_lookups_.find(host);
+  return it == host_lookups_.end() ? 0 : it->second;
 }
 
 size_t FakeEnv::runPending(size_t limit) {

@@ -116,7 +116,8 @@ typedef struct ms_node_config {
   const char* invite;         /* the mesh's invite; required */
   const char* state_dir;      /* keeps the device identity between runs; NULL: a new identity */
   const char* listen_address; /* numeric "host:port"; NULL: "127.0.0.1:0" (any free port) */
-  const char* const* static_peers; /* numeric "host:port" endpoints to keep dialed */
+  const char* const* static_peers; /* "host:port" / "[v6]:port" peers to keep dialed; a host may
+                                     * be a name (resolved, and looked up again every minute) */
   size_t static_peer_count;
   int mdns;                   /* nonzero: discover peers with mDNS (multicast on the LAN) */
   const char* const* mdns_interfaces; /* with mdns: interface names; none: every interface */

@@ -1,6 +1,8 @@
 // libFuzzer target for the mDNS packet path: the codec on untrusted bytes, then (for what
 // parses) re-encoding and the pure responder and querier, which must never crash on any
-// message. Seeds: fuzz/corpus/dns_message/ (captured avahi packets and our own).
+// message. No state survives an input: each starts from a new responder and querier, so a
+// crash reproduces from its one input. Seeds: fuzz/corpus/dns_message/ (captured avahi
+// packets and our own).
 #include <cstddef>
 #include <cstdint>
 
@@ -25,27 +27,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.type == dns::kTypeTxt) (void)parseTxtAttributes(r.txt);
     }
   }
-  static MdnsResponder* responder = [] {
-    MdnsServiceConfig c;
-    c.instance_name = "fuzz (FUZZ0001)";
-    c.host_name = "fuzz";
-    c.device_id = "FUZZ0001";
-    c.mesh_tag = "interop";
-    c.service_port = 7400;
-    c.ipv4 = {{10, 0, 0, 1}};
-    auto* r = new MdnsResponder(c, 1);
-    r->start(0);
-    for (Micros t = 0; t < 10 * kSeconds; t += 100 * kMillis) r->poll(t);
-    return r;
-  }();
-  static Micros now = 10 * kSeconds;
-  now += 50 * kMillis;
-  responder->onMessage(m, MdnsEndpoint{"10.0.0.2", size % 2 ? mdns::kPort : uint16_t{4000}}, now);
-  responder->poll(now + kSeconds);
+  // Fresh protocol state for every input, so that any crash reproduces from that one input.
+  MdnsServiceConfig c;
+  c.instance_name = "fuzz (FUZZ0001)";
+  c.host_name = "fuzz";
+  c.device_id = "FUZZ0001";
+  c.mesh_tag = "interop";
+  c.service_port = 7400;
+  c.ipv4 = {{10, 0, 0, 1}};
+  MdnsResponder responder(c, 1);
+  responder.start(0);
+  Micros now = 0;
+  for (; now < 10 * kSeconds; now += 100 * kMillis) (void)responder.poll(now);
+  // The same message as a query from the mDNS port and from a legacy port, and again later
+  // (known answers, the QU quarter-TTL rule and held truncated queries see other state then).
+  for (uint16_t port : {mdns::kPort, uint16_t{4000}}) {
+    (void)responder.onMessage(m, MdnsEndpoint{"10.0.0.2", port}, now);
+  }
+  (void)responder.poll(now + kSeconds);
+  (void)responder.onMessage(m, MdnsEndpoint{"10.0.0.2", mdns::kPort}, now + 40 * kSeconds);
+  (void)responder.poll(now + 41 * kSeconds);
+  (void)responder.stop();
   MdnsQuerier querier(MdnsBrowseConfig{mdns::kServiceType, "FUZZ0001", "interop", "eth0"}, 1);
   querier.start(now);
   querier.onMessage(m, now);
-  querier.poll(now + 2 * kSeconds);
+  (void)querier.poll(now + 2 * kSeconds);
   (void)querier.takeEvents();
   return 0;
 }

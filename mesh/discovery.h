@@ -1,6 +1,8 @@
 // Discovery sources tell the mesh where peers of its mesh can be reached. Three implementations
-// share this interface: mDNS/DNS-SD (mesh/mdns.h), a static peer list, and tests' own sources.
-// All callbacks run on the node's loop thread.
+// share this interface: mDNS/DNS-SD (MdnsDiscovery, mesh/mdns.h), the static peer list with
+// names resolved (StaticDiscovery, mesh/static_discovery.h), and the injectable test source
+// (FakeDiscovery, tests/support/fake_discovery.h). What MeshCore does with their events:
+// mesh/mesh_core.h. All callbacks run on the node's loop thread.
 #pragma once
 
 #include <cstdint>

@@ -15,7 +15,7 @@ char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 
 // Bounds-checked cursor over one packet. Every read checks the remaining length first.
 class Reader {
  public:
-  explicit Reader(ByteView packet) : p_(packet) {}
+  Reader(ByteView packet, DnsParseTrace* trace) : p_(packet), trace_(trace) {}
 
   size_t pos() const { return pos_; }
   size_t size() const { return p_.size(); }
@@ -45,6 +45,7 @@ class Reader {
  private:
   ByteView p_;
   size_t pos_ = 0;
+  DnsParseTrace* trace_;
 };
 
 Status Reader::name(std::string& out, size_t limit) {
@@ -57,6 +58,7 @@ Status Reader::name(std::string& out, size_t limit) {
   while (true) {
     if (cur >= end) return malformed("name runs past its bounds");
     uint8_t len = p_[cur];
+    if (trace_) trace_->label_offsets.push_back(cur);
     if ((len & kPointerTag) == kPointerTag) {
       if (cur + 1 >= end) return malformed("truncated compression pointer");
       size_t target = static_cast<size_t>(((len & 0x3F) << 8) | p_[cur + 1]);
@@ -311,10 +313,10 @@ Status writeRecord(Writer& w, const DnsRecord& rec) {
 
 }  // namespace
 
-Result<DnsMessage> parseDnsMessage(ByteView packet) {
+Result<DnsMessage> parseDnsMessage(ByteView packet, DnsParseTrace* trace) {
   if (packet.size() < dns::kHeaderSize) return malformed("packet shorter than a DNS header");
   if (packet.size() > kDnsMaxPacketSize) return malformed("packet larger than 9000 bytes");
-  Reader r(packet);
+  Reader r(packet, trace);
   DnsMessage m;
   uint16_t counts[4] = {};
   MS_RETURN_IF_ERROR(r.u16(m.id));

@@ -106,12 +106,20 @@ struct DnsMessage {
   uint8_t rcode() const { return static_cast<uint8_t>(flags & dns::kRcodeMask); }
 };
 
+// Where a parse read names, for tests of the codec against hostile rewrites of real packets:
+// the offset of every label-length or compression-pointer byte read, in reading order (names
+// reached through pointers included, so an offset may appear more than once).
+struct DnsParseTrace {
+  std::vector<size_t> label_offsets;
+};
+
 // Decodes one DNS message. Rejects (kMalformed): packets shorter than a header or longer than
 // kDnsMaxPacketSize, more than kDnsMaxRecords entries, truncated sections, trailing garbage,
 // bad names (labels > 63, names > 255 bytes, forward/self/out-of-range compression pointers,
 // more than kDnsMaxPointerHops hops, the reserved 0x40/0x80 label types), and rdata that does
 // not match its type's layout exactly.
-Result<DnsMessage> parseDnsMessage(ByteView packet);
+// With `trace`, also records where names were read (for codec tests).
+Result<DnsMessage> parseDnsMessage(ByteView packet, DnsParseTrace* trace = nullptr);
 
 // Encodes with name compression (owner names, PTR/SRV targets and the NSEC next name). Fails
 // with kInvalidArgument on an unencodable name or rdata, and kTooLarge past kDnsMaxPacketSize.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "base/log.h"
 #include "mesh/dns_message.h"
@@ -39,8 +40,10 @@ class MdnsDiscovery::Link {
   std::string instanceName() const { return responder_ ? responder_->instanceName() : ""; }
 
  private:
-  Status openSocket(int family, std::unique_ptr<MdnsSocket>& slot);
-  void onPacket(ByteView data, const MdnsEndpoint& from, bool oversize);
+  Status openSocket(int family, std::unique_ptr<MdnsSocket>& slot, bool ephemeral);
+  void openOneShotSockets();
+  // `one_shot`: it came to a one-shot socket (a unicast reply to our one-shot query).
+  void onPacket(ByteView data, const MdnsEndpoint& from, bool oversize, bool one_shot);
   void onTimer();
   void send(std::vector<MdnsOutgoing> packets);
   void afterInput();
@@ -49,15 +52,27 @@ class MdnsDiscovery::Link {
   InterfaceInfo info_;
   std::unique_ptr<MdnsSocket> v4_;
   std::unique_ptr<MdnsSocket> v6_;
+  // Ephemeral-port sockets that send one-shot queries (MdnsOutgoing::one_shot) and receive
+  // their unicast replies; missing ones fall back to v4_/v6_.
+  std::unique_ptr<MdnsSocket> one_shot4_;
+  std::unique_ptr<MdnsSocket> one_shot6_;
+  std::optional<std::array<uint8_t, 4>> v4_source_;  // where v4_'s multicast leaves from
+  std::string announced_as_;  // the instance label last logged as announced
   std::optional<MdnsResponder> responder_;
   std::optional<MdnsQuerier> querier_;
   std::unique_ptr<Timer> timer_;
 };
 
-Status MdnsDiscovery::Link::openSocket(int family, std::unique_ptr<MdnsSocket>& slot) {
-  auto sock = std::make_unique<MdnsSocket>(
-      owner_.loop_, [this](ByteView d, const MdnsEndpoint& f, bool o) { onPacket(d, f, o); });
-  MS_RETURN_IF_ERROR(sock->open(family, info_.name, info_.index, owner_.options_.port));
+Status MdnsDiscovery::Link::openSocket(int family, std::unique_ptr<MdnsSocket>& slot, bool ephemeral) {
+  auto sock = std::make_unique<MdnsSocket>(owner_.loop_, [this, ephemeral](ByteView d, const MdnsEndpoint& f, bool o) {
+    onPacket(d, f, o, ephemeral);
+  });
+  MdnsSocketOptions so;
+  so.ephemeral = ephemeral;
+  if (family == AF_INET && !info_.ipv4.empty()) so.ipv4_source = v4_source_ = info_.ipv4.front();
+  // A named interface must be this one and no other: no silent fallback to the routing table.
+  so.require_bind_to_device = !owner_.options_.interfaces.empty();
+  MS_RETURN_IF_ERROR(sock->open(family, info_.name, info_.index, owner_.options_.port, so));
   slot = std::move(sock);
   return Status::ok();
 }
@@ -65,14 +80,14 @@ Status MdnsDiscovery::Link::openSocket(int family, std::unique_ptr<MdnsSocket>& 
 Status MdnsDiscovery::Link::open() {
   const MdnsOptions& o = owner_.options_;
   if (o.ipv4 && !info_.ipv4.empty()) {
-    Status st = openSocket(AF_INET, v4_);
+    Status st = openSocket(AF_INET, v4_, false);
     if (!st.isOk()) {
       MS_LOG(kWarn, "mdns") << info_.name << " IPv4: " << st.toString();
     }
   }
   // IPv6 multicast needs a multicast-capable device (lo has no route for ff02::/16).
   if (o.ipv6 && !info_.ipv6.empty() && (info_.flags & IFF_MULTICAST)) {
-    Status st = openSocket(AF_INET6, v6_);
+    Status st = openSocket(AF_INET6, v6_, false);
     if (!st.isOk()) {
       MS_LOG(kWarn, "mdns") << info_.name << " IPv6: " << st.toString();
     }
@@ -95,6 +110,7 @@ Status MdnsDiscovery::Link::open() {
     responder_->start(now);
   }
   if (o.browse) {
+    if (o.unicast_first_query) openOneShotSockets();
     querier_.emplace(MdnsBrowseConfig{mdns::kServiceType, o.device_id, o.mesh_tag, info_.name,
                                       o.unicast_first_query},
                      owner_.env_.randomU64());
@@ -105,12 +121,23 @@ Status MdnsDiscovery::Link::open() {
   return Status::ok();
 }
 
+void MdnsDiscovery::Link::openOneShotSockets() {
+  for (auto [main, slot, family] : {std::tuple{v4_.get(), &one_shot4_, AF_INET}, std::tuple{v6_.get(), &one_shot6_, AF_INET6}}) {
+    if (!main) continue;
+    Status st = openSocket(family, *slot, true);
+    if (!st.isOk()) MS_LOG(kDebug, "mdns") << info_.name << " one-shot socket: " << st.toString();
+  }
+}
+
 void MdnsDiscovery::Link::send(std::vector<MdnsOutgoing> packets) {
   for (const auto& p : packets) {
     if (p.data.empty()) continue;
     std::vector<MdnsSocket*> via;
     if (p.unicast) {
       via.push_back(p.to.address.find(':') != std::string::npos ? v6_.get() : v4_.get());
+    } else if (p.one_shot) {
+      if (v4_) via.push_back(one_shot4_ ? one_shot4_.get() : v4_.get());
+      if (v6_) via.push_back(one_shot6_ ? one_shot6_.get() : v6_.get());
     } else {
       via = {v4_.get(), v6_.get()};
     }
@@ -127,7 +154,7 @@ void MdnsDiscovery::Link::send(std::vector<MdnsOutgoing> packets) {
   }
 }
 
-void MdnsDiscovery::Link::onPacket(ByteView data, const MdnsEndpoint& from, bool oversize) {
+void MdnsDiscovery::Link::onPacket(ByteView data, const MdnsEndpoint& from, bool oversize, bool one_shot) {
   MdnsStats& stats = owner_.stats_;
   ++stats.packets_received;
   if (oversize) {
@@ -146,7 +173,7 @@ void MdnsDiscovery::Link::onPacket(ByteView data, const MdnsEndpoint& from, bool
     return;
   }
   Micros now = owner_.env_.now();
-  if (responder_) send(responder_->onMessage(msg.value(), from, now));
+  if (responder_ && !one_shot) send(responder_->onMessage(msg.value(), from, now));
   if (querier_) querier_->onMessage(msg.value(), now);
   afterInput();
 }
@@ -156,7 +183,14 @@ void MdnsDiscovery::Link::onTimer() { afterInput(); }
 // Polls both halves, sends what is due, re-arms the timer and hands events to the owner.
 void MdnsDiscovery::Link::afterInput() {
   Micros now = owner_.env_.now();
-  if (responder_) send(responder_->poll(now));
+  if (responder_) {
+    send(responder_->poll(now));
+    if (responder_->announcedInstance() != announced_as_) {
+      announced_as_ = responder_->announcedInstance();
+      // Tests wait for this line: from here on the records are live on the link.
+      MS_LOG(kInfo, "mdns") << "announced " << responder_->instanceFullName() << " on " << info_.name;
+    }
+  }
   if (querier_) send(querier_->poll(now));
   std::optional<Micros> next;
   for (auto t : {responder_ ? responder_->nextDeadline() : std::nullopt,
@@ -180,7 +214,9 @@ bool MdnsDiscovery::Link::needsReopen(const InterfaceInfo& info) const {
   const MdnsOptions& o = owner_.options_;
   bool want4 = o.ipv4 && !info.ipv4.empty();
   bool want6 = o.ipv6 && !info.ipv6.empty() && (info.flags & IFF_MULTICAST);
-  return info.index != info_.index || (want4 && !v4_) || (want6 && !v6_);
+  // IPv4 multicast leaves from the first address (MdnsSocketOptions::ipv4_source).
+  bool source_moved = v4_ && !info.ipv4.empty() && v4_source_ != info.ipv4.front();
+  return info.index != info_.index || (want4 && !v4_) || (want6 && !v6_) || source_moved;
 }
 
 void MdnsDiscovery::Link::updateAddresses(const InterfaceInfo& info) {

@@ -42,8 +42,10 @@ struct MdnsOptions {
   bool ipv6 = true;
   bool advertise = true;            // run the responder
   bool browse = true;               // run the querier
-  // QU bit on the first query of each link (MdnsBrowseConfig::unicast_first_query): running
-  // peers answer a starting node by unicast at once.
+  // The first query of each link is a one-shot query from the link's own ephemeral-port
+  // socket (MdnsBrowseConfig::unicast_first_query, MdnsOutgoing::one_shot): running peers
+  // answer a starting node by unicast at once, and the reply reaches it even when other
+  // responders on its host share the mDNS port.
   bool unicast_first_query = true;
   Micros interface_scan_interval = 5 * kSeconds;
 };

@@ -47,6 +47,12 @@ constexpr Micros kAnnounceFirstInterval = 1 * kSeconds;
 constexpr Micros kSharedResponseMinDelay = 20 * kMillis;
 constexpr Micros kSharedResponseMaxDelay = 120 * kMillis;
 constexpr Micros kMulticastRateLimit = 1 * kSeconds;
+// §5.4: a QU question is answered by multicast instead if the record was not multicast on the
+// link within this fraction (1/4) of its TTL.
+constexpr int kQuMulticastTtlDivisor = 4;
+// §7.2: a query with the TC bit set waits this long for its further known-answer packets.
+constexpr Micros kTruncatedQueryMinWait = 400 * kMillis;
+constexpr Micros kTruncatedQueryMaxWait = 500 * kMillis;
 
 // §5.2 continuous querying.
 constexpr Micros kQueryFirstInterval = 1 * kSeconds;
@@ -72,6 +78,11 @@ struct MdnsOutgoing {
   Bytes data;
   bool unicast = false;
   MdnsEndpoint to;  // only when unicast
+  // A one-shot query (RFC 6762 §5.1): multicast from the link's own ephemeral-port socket, so
+  // responders answer it at once by unicast to that port (§6.7). A unicast reply to port 5353
+  // reaches only one of the sockets bound there, which on a host where several responders share
+  // the port (avahi, other nodes) is often not ours; an ephemeral port is ours alone.
+  bool one_shot = false;
 };
 
 }  // namespace meshslice

@@ -245,9 +245,13 @@ std::vector<MdnsOutgoing> MdnsQuerier::poll(Micros now) {
     }
     if (q.questions.size() < kMaxQuestionsPerQuery) q.questions.push_back({name, type, dns::kClassIn, false});
   };
+  bool one_shot = false;
   if (started_ && now >= next_query_) {
     ask(config_.service, dns::kTypePtr);
-    if (first_query_ && config_.unicast_first_query) q.questions.back().unicast_response = true;
+    if (first_query_ && config_.unicast_first_query) {
+      q.questions.back().unicast_response = true;  // if sent from port 5353 after all
+      one_shot = true;
+    }
     first_query_ = false;
     for (const Entry* e : find(config_.service, dns::kTypePtr)) {
       Micros left = e->expires - now;
@@ -279,7 +283,9 @@ std::vector<MdnsOutgoing> MdnsQuerier::poll(Micros now) {
   if (q.questions.empty()) return {};
   auto wire = writeDnsMessage(q);
   if (!wire) return {};  // a cached name that cannot be re-encoded: skip this round
-  return {MdnsOutgoing{std::move(wire).value(), false, {}}};
+  MdnsOutgoing out{std::move(wire).value(), false, {}};
+  out.one_shot = one_shot;
+  return {std::move(out)};
 }
 
 std::optional<Micros> MdnsQuerier::nextDeadline() const {

@@ -25,9 +25,12 @@ struct MdnsBrowseConfig {
   std::string own_device_id;   // adverts with this TXT "id" are our own: ignored
   std::string mesh_tag;        // adverts whose TXT "mesh" differs are another mesh: ignored
   std::string interface_name;  // zone for IPv6 link-local endpoints ("fe80::1%eth0")
-  // Sets the QU bit on the first query after start() (RFC 6762 §5.4): responders answer it by
-  // unicast at once instead of waiting out the 20-120 ms shared-answer delay and the 1 s
-  // per-record multicast limit, so a node that starts finds running peers in milliseconds.
+  // Makes the first query after start() a one-shot query (MdnsOutgoing::one_shot, RFC 6762
+  // §5.1) with the QU bit set (§5.4, in case it is sent from port 5353 after all): responders
+  // answer it at once by unicast instead of waiting out the 20-120 ms shared-answer delay and
+  // the 1 s per-record multicast limit, so a node that starts finds running peers in one round
+  // trip. Their replies to a one-shot query carry TTLs of at most 10 s (§6.7); the continuous
+  // queries that follow from port 5353 get the full ones.
   bool unicast_first_query = false;
 };
 

@@ -83,36 +83,8 @@ std::string MdnsResponder::hostFullName() const {
   return escapeDnsLabel(host_label_) + "." + mdns::kLocalDomain;
 }
 
-std::vector<DnsRecord> MdnsResponder::records() const {
-  std::vector<DnsRecord> out;
-  auto add = [&](std::string name, uint16_t type, uint32_t ttl) -> DnsRecord& {
-    DnsRecord& r = out.emplace_back();
-    r.name = std::move(name);
-    r.type = type;
-    r.ttl = ttl;
-    r.cache_flush = type != dns::kTypePtr;
-    return r;
-  };
-  const std::string instance = instanceFullName();
-  const std::string host = hostFullName();
-  add(mdns::kServiceType, dns::kTypePtr, mdns::kOtherRecordTtl).ptr = instance;
-  add(mdns::kServiceEnumeration, dns::kTypePtr, mdns::kOtherRecordTtl).ptr = mdns::kServiceType;
-  add(instance, dns::kTypeSrv, mdns::kHostRecordTtl).srv = {0, 0, config_.service_port, host};
-  add(instance, dns::kTypeTxt, mdns::kOtherRecordTtl).txt = {
-      makeTxtString("v", std::to_string(config_.protocol_version)),
-      makeTxtString("id", config_.device_id), makeTxtString("mesh", config_.mesh_tag),
-      makeTxtString("port", std::to_string(config_.service_port))};
-  for (const auto& a : config_.ipv4) add(host, dns::kTypeA, mdns::kHostRecordTtl).a = a;
-  for (const auto& a : config_.ipv6) add(host, dns::kTypeAaaa, mdns::kHostRecordTtl).aaaa = a;
-  return out;
-}
-
-std::vector<DnsRecord> MdnsResponder::recordsFor(const std::string& name, bool unique_only) const {
-  std::vector<DnsRecord> out;
-  for (auto& r : records()) {
-    if (dnsNameEquals(r.name, name) && (!unique_only || isUnique(r))) out.push_back(std::move(r));
-  }
-  return out;
+MdnsRecordSet MdnsResponder::recordSet() const {
+  return MdnsRecordSet(config_, instanceFullName(), hostFullName());
 }
 
 MdnsOutgoing MdnsResponder::response(std::vector<DnsRecord> answers,
@@ -130,7 +102,7 @@ MdnsOutgoing MdnsResponder::probePacket(bool first) const {
   DnsMessage m;
   for (const auto& name : {instanceFullName(), hostFullName()}) {
     m.questions.push_back({name, dns::kTypeAny, dns::kClassIn, first});
-    for (auto& r : recordsFor(name, true)) {
+    for (auto& r : recordSet().uniqueFor(name)) {
       r.cache_flush = false;
       m.authorities.push_back(std::move(r));
     }
@@ -157,6 +129,7 @@ void MdnsResponder::startProbing(Micros now, Micros delay) {
   state_ = State::kProbing;
   probe_step_ = 0;
   pending_.reset();
+  truncated_.clear();
   next_step_at_ = now + delay;
 }
 
@@ -177,6 +150,7 @@ std::vector<MdnsOutgoing> MdnsResponder::poll(Micros now) {
     out.push_back(announcement(0, false));
     noteMulticast(records(), now);
     announced_once_ = true;
+    announced_label_ = instance_label_;
     ++announce_step_;
     if (announce_step_ >= mdns::kAnnounceCount) {
       state_ = State::kAnnounced;
@@ -186,12 +160,15 @@ std::vector<MdnsOutgoing> MdnsResponder::poll(Micros now) {
   }
   if (pending_ && now >= pending_->due) {
     auto answers = dropRecentlyMulticast(std::move(pending_->answers), now);
-    auto extra = std::move(pending_->additionals);
     pending_.reset();
     if (!answers.empty()) {
       noteMulticast(answers, now);
+      auto extra = recordSet().additionalsFor(answers);
       out.push_back(response(std::move(answers), std::move(extra)));
     }
+  }
+  for (auto& due : truncated_.takeDue(now)) {
+    for (auto& p : answerQuery(due.query, due.from, now, /*aggregate=*/false)) out.push_back(std::move(p));
   }
   return out;
 }
@@ -200,6 +177,8 @@ std::optional<Micros> MdnsResponder::nextDeadline() const {
   std::optional<Micros> t;
   if (state_ == State::kProbing || state_ == State::kAnnouncing) t = next_step_at_;
   if (pending_ && (!t || pending_->due < *t)) t = pending_->due;
+  auto held = truncated_.nextDeadline();
+  if (held && (!t || *held < *t)) t = held;
   return t;
 }
 
@@ -209,7 +188,7 @@ bool MdnsResponder::conflictsWith(const DnsRecord& theirs) const {
   const std::string host = hostFullName();
   if (!dnsNameEquals(theirs.name, instance) && !dnsNameEquals(theirs.name, host)) return false;
   if (theirs.type == dns::kTypeNsec) return false;  // says what a name lacks, claims no data
-  for (const auto& ours : recordsFor(theirs.name, true)) {
+  for (const auto& ours : recordSet().uniqueFor(theirs.name)) {
     if (sameRecordData(ours, theirs)) return false;
   }
   return true;
@@ -238,7 +217,7 @@ bool MdnsResponder::lostTieBreak(const DnsMessage& probe) const {
       if (dnsNameEquals(r.name, name)) theirs.push_back(r);
     }
     if (theirs.empty()) continue;
-    auto ours = recordsFor(name, true);
+    auto ours = recordSet().uniqueFor(name);
     sortForTieBreak(ours);
     sortForTieBreak(theirs);
     size_t n = std::min(ours.size(), theirs.size());
@@ -272,78 +251,89 @@ std::vector<MdnsOutgoing> MdnsResponder::onMessage(const DnsMessage& message,
     if (lostTieBreak(message)) startProbing(now, mdns::kProbeDeferAfterLosingTieBreak);
     return {};
   }
-  return answerQuery(message, from, now);
-}
-
-void MdnsResponder::addAdditionals(const std::vector<DnsRecord>& answers,
-                                   std::vector<DnsRecord>& extra) const {
-  auto add = [&](std::vector<DnsRecord> recs) {
-    for (auto& r : recs) {
-      auto same = [&](const DnsRecord& x) { return sameRecordData(x, r); };
-      if (std::none_of(answers.begin(), answers.end(), same) &&
-          std::none_of(extra.begin(), extra.end(), same)) {
-        extra.push_back(std::move(r));
-      }
-    }
-  };
-  for (const auto& a : answers) {
-    if (a.type == dns::kTypePtr && dnsNameEquals(a.name, mdns::kServiceType)) {
-      add(recordsFor(instanceFullName(), true));
-      add(recordsFor(hostFullName(), true));
-    } else if (a.type == dns::kTypeSrv) {
-      add(recordsFor(hostFullName(), true));
-    }
+  // §7.2: a truncated query's known answers continue in further packets; probes (which carry
+  // claims, not known answers) and legacy queriers (who send no such packets) are not held.
+  const bool legacy = from.port != config_.mdns_port;
+  if (!legacy && message.authorities.empty() && (message.truncated() || truncated_.holds(from)) &&
+      truncated_.absorb(message, from, now, random(mdns::kTruncatedQueryMinWait, mdns::kTruncatedQueryMaxWait))) {
+    return {};
   }
+  return answerQuery(message, from, now, /*aggregate=*/true);
 }
 
 std::vector<MdnsOutgoing> MdnsResponder::answerQuery(const DnsMessage& query,
-                                                     const MdnsEndpoint& from, Micros now) {
+                                                     const MdnsEndpoint& from, Micros now,
+                                                     bool aggregate) {
+  if (state_ != State::kAnnounced && state_ != State::kAnnouncing) return {};
   const bool legacy = from.port != config_.mdns_port;
-  const bool is_probe = !query.authorities.empty();
-  bool unicast = legacy;
-  std::vector<DnsRecord> answers;
+  const MdnsRecordSet set = recordSet();
+  std::vector<DnsRecord> multicast, unicast;
+  auto has = [](const std::vector<DnsRecord>& v, const DnsRecord& r) {
+    return std::any_of(v.begin(), v.end(), [&](const auto& x) { return sameRecordData(x, r); });
+  };
   for (const auto& q : query.questions) {
     if (q.qclass != dns::kClassIn && q.qclass != dns::kClassAny) continue;
-    for (auto& r : records()) {
-      if (!dnsNameEquals(q.name, r.name)) continue;
-      if (q.type != r.type && q.type != dns::kTypeAny) continue;
+    for (auto& r : set.answersFor(q.name, q.type)) {
       // §7.1: the asker already holds this record with at least half its TTL left.
       bool known = std::any_of(query.answers.begin(), query.answers.end(), [&](const auto& k) {
         return sameRecordData(k, r) && k.ttl >= r.ttl / 2;
       });
-      bool dup = std::any_of(answers.begin(), answers.end(),
-                             [&](const auto& x) { return sameRecordData(x, r); });
-      if (known || dup) continue;
-      if (q.unicast_response) unicast = true;
-      answers.push_back(std::move(r));
+      if (known || has(multicast, r) || has(unicast, r)) continue;
+      // §5.4: QU gets a unicast answer only if the link's caches saw the record recently.
+      Micros quarter = static_cast<Micros>(r.ttl) * kSeconds / mdns::kQuMulticastTtlDivisor;
+      bool by_unicast = legacy || (q.unicast_response && multicastWithin(r, now, quarter));
+      (by_unicast ? unicast : multicast).push_back(std::move(r));
     }
   }
-  if (answers.empty()) return {};
-  std::vector<DnsRecord> extra;
-  addAdditionals(answers, extra);
-  if (legacy) return {legacyReply(query, from, std::move(answers), std::move(extra))};
-  if (unicast) {
-    MdnsOutgoing out = response(std::move(answers), std::move(extra));
-    out.unicast = true;
-    out.to = from;
-    return {out};
+  std::vector<MdnsOutgoing> out;
+  if (!unicast.empty()) {
+    auto extra = set.additionalsFor(unicast);
+    if (legacy) return {legacyReply(query, from, std::move(unicast), std::move(extra))};
+    MdnsOutgoing u = response(std::move(unicast), std::move(extra));
+    u.unicast = true;
+    u.to = from;
+    out.push_back(std::move(u));
   }
-  bool all_unique = std::all_of(answers.begin(), answers.end(), isUnique);
-  if (all_unique || is_probe) {
-    // Unique records, and defences of our names, go out at once (§6, §8.1).
-    if (!is_probe) answers = dropRecentlyMulticast(std::move(answers), now);
+  if (!query.authorities.empty()) {
+    // A probe for one of our names: defend it at once (§8.1), even if just multicast.
+    if (!multicast.empty()) {
+      noteMulticast(multicast, now);
+      auto extra = set.additionalsFor(multicast);
+      out.push_back(response(std::move(multicast), std::move(extra)));
+    }
+    return out;
+  }
+  // Unique records go out at once (§6); shared ones aggregate, unless a §7.2 wait delayed them.
+  const bool at_once = !aggregate || std::all_of(multicast.begin(), multicast.end(), isUnique);
+  for (auto& p : multicastAnswers(std::move(multicast), at_once, now)) out.push_back(std::move(p));
+  return out;
+}
+
+std::vector<MdnsOutgoing> MdnsResponder::multicastAnswers(std::vector<DnsRecord> answers, bool at_once,
+                                                          Micros now) {
+  if (answers.empty()) return {};
+  if (at_once) {
+    answers = dropRecentlyMulticast(std::move(answers), now);
     if (answers.empty()) return {};
     noteMulticast(answers, now);
+    auto extra = recordSet().additionalsFor(answers);
     return {response(std::move(answers), std::move(extra))};
   }
   // Shared answers wait 20-120 ms so that several queries and responders aggregate.
   if (!pending_) {
-    pending_ = PendingAnswer{now + random(mdns::kSharedResponseMinDelay,
-                                          mdns::kSharedResponseMaxDelay), {}, {}};
+    pending_ = PendingAnswer{now + random(mdns::kSharedResponseMinDelay, mdns::kSharedResponseMaxDelay), {}};
   }
-  for (auto& r : answers) pending_->answers.push_back(std::move(r));
-  for (auto& r : extra) pending_->additionals.push_back(std::move(r));
+  for (auto& r : answers) {
+    auto same = [&](const DnsRecord& x) { return sameRecordData(x, r); };
+    if (std::none_of(pending_->answers.begin(), pending_->answers.end(), same))
+      pending_->answers.push_back(std::move(r));
+  }
   return {};
+}
+
+bool MdnsResponder::multicastWithin(const DnsRecord& record, Micros now, Micros window) const {
+  auto it = last_multicast_.find(recordIdentity(record));
+  return it != last_multicast_.end() && now - it->second < window;
 }
 
 MdnsOutgoing MdnsResponder::legacyReply(const DnsMessage& query, const MdnsEndpoint& from,
@@ -369,10 +359,7 @@ MdnsOutgoing MdnsResponder::legacyReply(const DnsMessage& query, const MdnsEndpo
 
 std::vector<DnsRecord> MdnsResponder::dropRecentlyMulticast(std::vector<DnsRecord> recs,
                                                             Micros now) const {
-  std::erase_if(recs, [&](const DnsRecord& r) {
-    auto it = last_multicast_.find(recordIdentity(r));
-    return it != last_multicast_.end() && now - it->second < mdns::kMulticastRateLimit;
-  });
+  std::erase_if(recs, [&](const DnsRecord& r) { return multicastWithin(r, now, mdns::kMulticastRateLimit); });
   return recs;
 }
 
@@ -397,6 +384,7 @@ std::vector<MdnsOutgoing> MdnsResponder::stop() {
   if (announced_once_ && state_ != State::kStopped) out.push_back(announcement(0, true));
   state_ = State::kStopped;
   pending_.reset();
+  truncated_.clear();
   return out;
 }
 

@@ -1,7 +1,13 @@
 // The advertising half of mDNS/DNS-SD for one link, as pure logic: it owns the records of our
 // `_meshslice._tcp.local` instance and host name, probes for them (RFC 6762 §8.1) and resolves
 // conflicts (§8.2, §9), announces (§8.3), answers queries (§6, with known-answer suppression
-// §7.1, QU §5.4 and legacy unicast §6.7) and says goodbye (§10.1).
+// §7.1, truncated known-answer lists §7.2, QU §5.4, negative answers §6.1 and legacy unicast
+// §6.7) and says goodbye (§10.1).
+//
+// QU (§5.4): a question with the unicast-response bit is answered by unicast to the asker if
+// the record was multicast on this link within a quarter of its TTL (so a starting node's
+// first query, which sets QU, is answered at once by running peers that announced recently);
+// otherwise the answer is multicast, to refresh every cache on the link.
 //
 // No sockets and no clocks: the caller feeds it the time, decoded messages and the sender's
 // endpoint, sends the returned packets on the link, and calls poll() at nextDeadline().
@@ -16,20 +22,10 @@
 
 #include "mesh/dns_message.h"
 #include "mesh/mdns_constants.h"
+#include "mesh/mdns_record_set.h"
+#include "mesh/mdns_truncated_queries.h"
 
 namespace meshslice {
-
-struct MdnsServiceConfig {
-  std::string instance_name;  // first label of the instance, raw (unescaped), <= 63 bytes
-  std::string host_name;      // host label without ".local", raw, <= 63 bytes
-  std::string device_id;      // TXT "id"
-  std::string mesh_tag;       // TXT "mesh"
-  uint16_t service_port = 0;  // SRV port and TXT "port"
-  uint32_t protocol_version = 1;  // TXT "v"
-  uint16_t mdns_port = mdns::kPort;  // queries from any other source port are legacy unicast
-  std::vector<std::array<uint8_t, 4>> ipv4;
-  std::vector<std::array<uint8_t, 16>> ipv6;
-};
 
 // "<display> (<first 8 characters of the device ID>)", cut to fit one DNS label.
 std::string makeMdnsInstanceName(const std::string& display_name, const std::string& device_id);
@@ -45,7 +41,8 @@ class MdnsResponder {
 
   // Schedules the first probe 0-250 ms from `now`.
   void start(Micros now);
-  // Does whatever is due at `now` (probes, announcements, delayed answers).
+  // Does whatever is due at `now` (probes, announcements, delayed answers, truncated queries
+  // whose wait is over).
   std::vector<MdnsOutgoing> poll(Micros now);
   // Handles one decoded message received on the link from `from`.
   std::vector<MdnsOutgoing> onMessage(const DnsMessage& message, const MdnsEndpoint& from,
@@ -64,27 +61,34 @@ class MdnsResponder {
   std::string instanceFullName() const;
   std::string hostFullName() const;
   int conflictCount() const { return conflicts_total_; }
+  // The instance label of the last announcement sent ("" before the first): once it equals
+  // instanceName(), the current records are live on the link.
+  const std::string& announcedInstance() const { return announced_label_; }
   // Every record we publish now, with their normal TTLs.
-  std::vector<DnsRecord> records() const;
+  std::vector<DnsRecord> records() const { return recordSet().all(); }
+  // Truncated queries waiting for their known answers (§7.2).
+  size_t heldQueries() const { return truncated_.held(); }
 
  private:
   struct PendingAnswer {
     Micros due = 0;
     std::vector<DnsRecord> answers;
-    std::vector<DnsRecord> additionals;
   };
 
   Micros random(Micros lo, Micros hi);
-  std::vector<DnsRecord> recordsFor(const std::string& name, bool unique_only) const;
+  MdnsRecordSet recordSet() const;
   MdnsOutgoing probePacket(bool first) const;
   MdnsOutgoing announcement(uint32_t ttl_override, bool goodbye) const;
   void startProbing(Micros now, Micros delay);
   bool conflictsWith(const DnsRecord& theirs) const;
   void handleConflict(const std::string& name, Micros now);
   bool lostTieBreak(const DnsMessage& probe) const;
+  // `aggregate`: shared answers wait 20-120 ms to merge with other queries' (not after a §7.2
+  // wait, which already delayed them).
   std::vector<MdnsOutgoing> answerQuery(const DnsMessage& query, const MdnsEndpoint& from,
-                                        Micros now);
-  void addAdditionals(const std::vector<DnsRecord>& answers, std::vector<DnsRecord>& extra) const;
+                                        Micros now, bool aggregate);
+  std::vector<MdnsOutgoing> multicastAnswers(std::vector<DnsRecord> answers, bool at_once, Micros now);
+  bool multicastWithin(const DnsRecord& record, Micros now, Micros window) const;
   MdnsOutgoing legacyReply(const DnsMessage& query, const MdnsEndpoint& from,
                            std::vector<DnsRecord> answers, std::vector<DnsRecord> extra) const;
   std::vector<DnsRecord> dropRecentlyMulticast(std::vector<DnsRecord> records, Micros now) const;
@@ -104,9 +108,11 @@ class MdnsResponder {
   int announce_step_ = 0;
   Micros next_step_at_ = 0;
   bool announced_once_ = false;
+  std::string announced_label_;
   std::vector<Micros> recent_conflicts_;
   int conflicts_total_ = 0;
   std::optional<PendingAnswer> pending_;
+  MdnsTruncatedQueries truncated_;
   std::map<std::string, Micros> last_multicast_;  // record identity -> time
 };
 

@@ -31,7 +31,8 @@ Status setInt(int fd, int level, int name, int value, const char* what) {
 MdnsSocket::MdnsSocket(uv_loop_t* loop, OnPacket on_packet)
     : loop_(loop), on_packet_(std::move(on_packet)) {}
 
-Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex, uint16_t port) {
+Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex, uint16_t port,
+                        const MdnsSocketOptions& options) {
   assert(!udp_.initialized());
   family_ = family;
   ifindex_ = ifindex;
@@ -39,12 +40,19 @@ Status MdnsSocket::open(int family, const std::string& ifname, unsigned ifindex,
   int rc = uv_udp_init_ex(loop_, udp_.get(), static_cast<unsigned>(family));
   if (rc != 0) return uvError("uv_udp_init_ex", rc);
   udp_.markInitialized(this);
-  Status st = configure(ifname, ifindex, port);
+  Status st = configure(ifname, ifindex, port, options);
   if (!st.isOk()) udp_.close();
   return st;
 }
 
-Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16_t port) {
+int MdnsSocket::fd() const {
+  uv_os_fd_t fd = -1;
+  if (!udp_.initialized() || !udp_.get() || uv_fileno(udp_.handle(), &fd) != 0) return -1;
+  return fd;
+}
+
+Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16_t port,
+                             const MdnsSocketOptions& options) {
   uv_os_fd_t fd = -1;
   int rc = uv_fileno(udp_.handle(), &fd);
   if (rc != 0) return uvError("uv_fileno", rc);
@@ -52,8 +60,13 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
   MS_RETURN_IF_ERROR(setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"));
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
                  static_cast<socklen_t>(ifname.size() + 1)) != 0) {
+    int err = errno;
+    if (options.require_bind_to_device) {
+      return ioError("SO_BINDTODEVICE " + ifname + ": " + std::strerror(err) +
+                     " (a configured interface must be bound)");
+    }
     // Unprivileged on an old kernel: IP_MULTICAST_ALL=0 still keeps other links' multicast out.
-    MS_LOG(kWarn, "mdns") << "SO_BINDTODEVICE " << ifname << ": " << std::strerror(errno);
+    MS_LOG(kWarn, "mdns") << "SO_BINDTODEVICE " << ifname << ": " << std::strerror(err);
   }
   const bool v4 = family_ == AF_INET;
   if (v4) {
@@ -62,10 +75,11 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     MS_RETURN_IF_ERROR(setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL"));
   }
   sockaddr_storage any{};
+  const uint16_t bind_port = options.ephemeral ? 0 : port;
   if (v4) {
-    uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(&any));
+    uv_ip4_addr("0.0.0.0", bind_port, reinterpret_cast<sockaddr_in*>(&any));
   } else {
-    uv_ip6_addr("::", port, reinterpret_cast<sockaddr_in6*>(&any));
+    uv_ip6_addr("::", bind_port, reinterpret_cast<sockaddr_in6*>(&any));
   }
   unsigned flags = UV_UDP_REUSEADDR | (v4 ? 0 : UV_UDP_IPV6ONLY);
   rc = uv_udp_bind(udp_.get(), reinterpret_cast<sockaddr*>(&any), flags);
@@ -74,11 +88,12 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     ip_mreqn mreq{};
     inet_pton(AF_INET, mdns::kIpv4Group, &mreq.imr_multiaddr);
     mreq.imr_ifindex = static_cast<int>(ifindex);
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
+    if (!options.ephemeral && setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
       return sysError("IP_ADD_MEMBERSHIP");
     }
     ip_mreqn pin{};
     pin.imr_ifindex = static_cast<int>(ifindex);
+    if (options.ipv4_source) std::memcpy(&pin.imr_address, options.ipv4_source->data(), 4);
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &pin, sizeof pin) != 0) {
       return sysError("IP_MULTICAST_IF");
     }
@@ -86,7 +101,7 @@ Status MdnsSocket::configure(const std::string& ifname, unsigned ifindex, uint16
     ipv6_mreq mreq{};
     inet_pton(AF_INET6, mdns::kIpv6Group, &mreq.ipv6mr_multiaddr);
     mreq.ipv6mr_interface = ifindex;
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0) {
+    if (!options.ephemeral && setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) != 0) {
       return sysError("IPV6_JOIN_GROUP");
     }
     MS_RETURN_IF_ERROR(setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, static_cast<int>(ifindex),

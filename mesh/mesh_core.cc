@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "base/log.h"
 #include "transport/address.h"
@@ -33,8 +34,16 @@ Result<std::string> MeshCore::start() {
     return st;
   }
   running_ = true;
-  for (const auto& ep : options_.static_peers) addEndpoint(ep);
-  for (DiscoverySource* d : discovery_) addDiscovery(d);
+  std::vector<std::string> named;
+  for (const auto& ep : options_.static_peers) {
+    if (StaticDiscovery::parseEntry(ep)) named.push_back(ep);
+    else addEndpoint(ep);  // the transport's own endpoint syntax (or a bad address it reports)
+  }
+  if (!named.empty() && !static_discovery_) {
+    static_discovery_ = std::make_unique<StaticDiscovery>(env_, std::move(named));
+    discovery_.insert(discovery_.begin(), static_discovery_.get());
+  }
+  for (DiscoverySource* d : discovery_) startDiscovery(d);
   tick_timer_ = env_.newTimer([this] { onTick(); });
   tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
   return listen_address_;
@@ -55,32 +64,79 @@ Status MeshCore::listenOnExtraAddresses() {
 }
 
 void MeshCore::addDiscovery(DiscoverySource* source) {
-  if (std::find(discovery_.begin(), discovery_.end(), source) == discovery_.end())
-    discovery_.push_back(source);
-  if (!running_) return;
+  if (std::find(discovery_.begin(), discovery_.end(), source) != discovery_.end()) return;
+  discovery_.push_back(source);
+  if (running_) startDiscovery(source);
+}
+
+void MeshCore::startDiscovery(DiscoverySource* source) {
   DiscoverySource::Events events;
-  events.found = [this](const DiscoveredPeer& p) {
-    if (!p.device_id.empty() && p.device_id == local_.id.toString()) return;
-    for (const auto& ep : p.endpoints) addEndpoint(ep);
-  };
-  events.lost = [](const std::string&) {
-    // Liveness decides when a peer is gone; a (possibly spoofed) discovery goodbye only stops
-    // nothing here: links that are alive stay up.
+  events.found = [this, source](const DiscoveredPeer& p) { onDiscovered(source, p); };
+  events.lost = [this, source](const std::string& key) {
+    // Liveness decides when a peer is gone; a (possibly spoofed) discovery goodbye stops
+    // nothing here: links that are alive stay up, and dialers keep their schedule.
+    adverts_.erase({source, key});
   };
   Status st = source->start(std::move(events));
   if (!st.isOk()) MS_LOG(kWarn, "mesh") << "discovery source failed to start: " << st.toString();
 }
 
+void MeshCore::onDiscovered(DiscoverySource* source, const DiscoveredPeer& p) {
+  if (!running_) return;
+  if (!p.device_id.empty() && p.device_id == local_.id.toString()) return;  // our own advert
+  std::vector<std::string>& current = adverts_[{source, p.key}];
+  std::vector<std::string> before = std::exchange(current, p.endpoints);
+  for (const auto& ep : p.endpoints) {
+    const bool known = dialers_.count(ep) > 0;
+    Dialer* d = ensureDialer(ep);
+    if (!d) continue;
+    d->probe = false;  // wanted now, not just a probe
+    // News from discovery (the peer advertises this endpoint now): a dialer waiting out its
+    // backoff dials at once. Sources report only new or changed adverts, so this is bounded.
+    if (known && !d->connecting) {
+      d->backoff = 0;
+      d->timer->stop();
+      dial(*d);
+    }
+  }
+  // Followed: an endpoint nobody advertises any more is not dialed again. A session through it
+  // stays up; when it closes, its peer gets the usual grace period to come back elsewhere.
+  for (const auto& ep : before) {
+    if (advertised(ep)) continue;
+    auto it = dialers_.find(ep);
+    if (it == dialers_.end() || it->second.pinned) continue;
+    MS_LOG(kInfo, "mesh") << "no longer advertised, stop dialing " << ep;
+    dialers_.erase(it);
+  }
+}
+
+bool MeshCore::advertised(const std::string& endpoint) const {
+  for (const auto& [key, endpoints] : adverts_)
+    if (std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end()) return true;
+  return false;
+}
+
 void MeshCore::addEndpoint(const std::string& endpoint) {
-  if (!running_ || dialers_.count(endpoint)) return;
-  if (std::find(listen_addresses_.begin(), listen_addresses_.end(), endpoint) != listen_addresses_.end()) return;
-  Dialer& d = dialers_[endpoint];
+  if (Dialer* d = ensureDialer(endpoint)) {
+    d->pinned = true;
+    d->probe = false;
+  }
+}
+
+MeshCore::Dialer* MeshCore::ensureDialer(const std::string& endpoint) {
+  if (!running_) return nullptr;
+  if (std::find(listen_addresses_.begin(), listen_addresses_.end(), endpoint) != listen_addresses_.end())
+    return nullptr;
+  auto [it, fresh] = dialers_.try_emplace(endpoint);
+  if (!fresh) return &it->second;
+  Dialer& d = it->second;
   d.endpoint = endpoint;
   d.timer = env_.newTimer([this, endpoint] {
-    auto it = dialers_.find(endpoint);
-    if (it != dialers_.end()) dial(it->second);
+    auto found = dialers_.find(endpoint);
+    if (found != dialers_.end()) dial(found->second);
   });
-  dial(d);
+  dial(d);  // completes on a later turn: `d` stays valid here
+  return &d;
 }
 
 void MeshCore::dial(Dialer& d) {
@@ -94,7 +150,14 @@ void MeshCore::dial(Dialer& d) {
   });
   if (!st.isOk()) {
     d.connecting = false;
-    MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
+    if (st.code() == Code::kInvalidArgument) {  // not an address this transport can ever dial
+      MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
+      return;
+    }
+    // Failed at once (no route while an interface is gone, ...): retry like a refused dial.
+    MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << st.toString();
+    d.backoff = d.backoff == 0 ? options_.backoff_initial : std::min(d.backoff * 2, options_.backoff_max);
+    scheduleDial(d, env_.randomBetween(d.backoff / 2, d.backoff));
   }
 }
 
@@ -341,9 +404,7 @@ void MeshCore::redial(Peer& peer) {
   // Only a new (probe) dialer dials at once; an existing dialer keeps its own schedule and
   // backoff, so a peer that accepts and then rejects us cannot cause a dial storm.
   if (peer.redial_endpoint.empty() || dialers_.count(peer.redial_endpoint)) return;
-  addEndpoint(peer.redial_endpoint);
-  auto added = dialers_.find(peer.redial_endpoint);
-  if (added != dialers_.end()) added->second.probe = true;
+  if (Dialer* d = ensureDialer(peer.redial_endpoint)) d->probe = true;
 }
 
 void MeshCore::evict(DeviceId id, LeaveReason reason) {
@@ -395,6 +456,7 @@ void MeshCore::stop() {
   if (!running_) return;
   running_ = false;
   for (DiscoverySource* d : discovery_) d->stop();
+  adverts_.clear();
   transport_.stop();
   tick_timer_.reset();
   dialers_.clear();

@@ -10,6 +10,12 @@
 //   link closed and no new one was established within `reconnect_grace`. On link loss we
 //   redial its known endpoint at once: a refused connection means the process is gone and the
 //   peer is evicted without waiting for the grace period.
+//
+// Discovery (docs/ARCHITECTURE.md, "Discovery sources"): every endpoint a source reports is
+// dialed like a static peer. An advert with our own device ID is ignored. When an advert's
+// endpoints change, endpoints no source advertises any more stop being dialed (a link that is
+// up through one stays up). `lost` changes nothing: liveness decides when a peer is gone, so a
+// spoofed or early goodbye cannot cut a working link.
 #pragma once
 
 #include <map>
@@ -23,6 +29,7 @@
 #include "mesh/peer_events.h"
 #include "mesh/peer_rate_limit.h"
 #include "mesh/peer_session.h"
+#include "mesh/static_discovery.h"
 #include "transport/link.h"
 
 namespace meshslice {
@@ -34,7 +41,11 @@ struct MeshOptions {
   // and adverts' single listen port) has the same port. Needs a transport that accepts several
   // listen() calls (transport/multi_listen_transport.h; MeshNode uses one).
   std::vector<std::string> extra_listen_addresses;
-  std::vector<std::string> static_peers;  // "host:port", numeric
+  // "host:port" or "[v6]:port"; hosts are numeric or names. Dialed through a StaticDiscovery
+  // (mesh/static_discovery.h): names are resolved, and looked up again now and then. An entry
+  // not of that form is handed to the transport as it is (in-memory test transports name
+  // endpoints freely; the TCP transport logs it as a bad address).
+  std::vector<std::string> static_peers;
   Micros heartbeat_interval = 1 * kSeconds;
   Micros liveness_timeout = 3 * kSeconds;
   Micros reconnect_grace = 1 * kSeconds;
@@ -77,9 +88,10 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void stop();
   bool drained() const { return sessions_.empty(); }
 
-  // Adds a discovery source (started now if the core runs). The core does not own it.
+  // Adds a discovery source (started now if the core runs). The core does not own it; it must
+  // outlive the core or stay until stop().
   void addDiscovery(DiscoverySource* source);
-  // Dials an endpoint and keeps it dialed with backoff (like a static peer).
+  // Dials an endpoint and keeps it dialed with backoff for as long as the core runs.
   void addEndpoint(const std::string& endpoint);
 
   void addObserver(PeerObserver* observer) { observers_.push_back(observer); }
@@ -122,10 +134,17 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
     // Redials retried at once after being accepted and closed before the handshake (a dying
     // listener); reset when a session through this dialer is established.
     int quick_retries = 0;
+    // Added by addEndpoint(): kept for good, whatever discovery says.
+    bool pinned = false;
   };
   // Immediate retries of such a redial before the usual backoff applies again.
   static constexpr int kMaxQuickRedials = 3;
 
+  void startDiscovery(DiscoverySource* source);
+  void onDiscovered(DiscoverySource* source, const DiscoveredPeer& peer);
+  bool advertised(const std::string& endpoint) const;
+  // The dialer of `endpoint`, created (and dialing) if new; nullptr for our own address.
+  Dialer* ensureDialer(const std::string& endpoint);
   void onAccept(std::unique_ptr<Link> link);
   Status listenOnExtraAddresses();
   void dial(Dialer& d);
@@ -164,6 +183,9 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::map<std::string, Dialer> dialers_;
   std::map<DeviceId, PeerRateLimit> rate_limits_;  // per linked device; dropped on eviction
   std::vector<DiscoverySource*> discovery_;
+  std::unique_ptr<StaticDiscovery> static_discovery_;  // options_.static_peers
+  // Endpoints of every standing advert, per source and advert key.
+  std::map<std::pair<DiscoverySource*, std::string>, std::vector<std::string>> adverts_;
   std::vector<PeerObserver*> observers_;
   std::unique_ptr<Timer> tick_timer_;
   MeshStats stats_;

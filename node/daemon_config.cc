@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mesh/protocol_constants.h"
+#include "mesh/static_discovery.h"
 #include "transport/address.h"
 
 namespace meshslice {
@@ -172,7 +173,7 @@ Status validateConfig(const DaemonConfig& config) {
   if (auto a = parseSocketAddress(config.listen); !a)
     return invalidArgument("listen address '" + config.listen + "': " + a.status().message());
   for (const auto& p : config.peers)
-    if (auto a = parseSocketAddress(p); !a) return invalidArgument("peer '" + p + "': " + a.status().message());
+    if (auto a = StaticDiscovery::parseEntry(p); !a) return invalidArgument("peer '" + p + "': " + a.status().message());
   for (const auto& s : config.stores)
     if (Status st = validateStoreId(s); !st.isOk()) return invalidArgument("store '" + s + "': " + st.message());
   for (const auto& i : config.interfaces)

@@ -3,11 +3,15 @@
 //
 //   found key=<instance> id=<device id> v=<version> endpoints=<ep>[,<ep>...]
 //   lost key=<instance>
+//   q <name> <type> qu|qm from=<address>              (with --dump: every question received)
 //   rr <section> <name> <type> ttl=<ttl> <data>       (with --dump: every record received)
 //   stats received=.. sent=.. malformed=.. oversize=.. source_port=..
 //
 // An interface is required: this tool never picks "every interface" by itself, so it cannot
-// multicast on a real network by accident. Used by tests/scripts/mdns_avahi_interop.sh.
+// multicast on a real network by accident. The mesh is named by --mesh TAG or by --invite
+// (the tag is derived from the mesh secret, as nodes do). With --log info, "announced <name>
+// on <if>" on stderr says our records are live. Used by tests/scripts/mdns_avahi_interop.sh
+// and, as a browse-only observer (--no-advertise), by tests/lan/lan_faults.py.
 #include <CLI/CLI.hpp>
 #include <net/if.h>
 #include <uv.h>
@@ -21,6 +25,7 @@
 #include "mesh/dns_message.h"
 #include "mesh/mdns.h"
 #include "mesh/mdns_socket.h"
+#include "mesh/mesh_secret.h"
 
 using namespace meshslice;
 
@@ -63,6 +68,10 @@ void dump(ByteView data, const MdnsEndpoint& from, const std::string& record_dir
                 m.status().toString().c_str());
     return;
   }
+  for (const auto& q : m->questions) {
+    std::printf("q %s %u %s from=%s\n", q.name.c_str(), q.type, q.unicast_response ? "qu" : "qm",
+                from.address.c_str());
+  }
   const char* names[] = {"an", "ns", "ar"};
   int i = 0;
   for (const auto* sec : {&m->answers, &m->authorities, &m->additionals}) {
@@ -88,7 +97,9 @@ int main(int argc, char** argv) {
   app.add_option("-i,--interface", o.interfaces, "interface to use (repeatable)")->required();
   app.add_option("--port", o.port, "mDNS port");
   app.add_option("--id", o.device_id, "device ID (TXT id)")->required();
-  app.add_option("--mesh", o.mesh_tag, "mesh tag (TXT mesh)")->required();
+  std::string invite;
+  auto* mesh_opt = app.add_option("--mesh", o.mesh_tag, "mesh tag (TXT mesh)");
+  app.add_option("--invite", invite, "mesh invite: its tag names the mesh")->excludes(mesh_opt);
   app.add_option("--name", o.display_name, "display name");
   app.add_option("--instance", o.instance_name, "instance name");
   app.add_option("--host", o.host_name, "host name without .local");
@@ -102,6 +113,18 @@ int main(int argc, char** argv) {
   app.add_option("--record-dir", record_dir, "save every packet received as <n>.bin here");
   app.add_option("--log", log_level, "log level");
   CLI11_PARSE(app, argc, argv);
+  if (!invite.empty()) {
+    auto secret = MeshSecret::fromInvite(invite);
+    if (!secret) {
+      std::fprintf(stderr, "mdns_probe: %s\n", secret.status().toString().c_str());
+      return 2;
+    }
+    o.mesh_tag = secret->tag();
+  }
+  if (o.mesh_tag.empty()) {
+    std::fprintf(stderr, "mdns_probe: --mesh or --invite is required\n");
+    return 2;
+  }
   LogLevel level;
   if (parseLogLevel(log_level, level)) setLogLevel(level);
 

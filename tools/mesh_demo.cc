@@ -7,9 +7,12 @@
 //                                         --static: each node is given the earlier ones' addresses)
 //   mesh_demo --child ...                 one node (used by the demo and by process tests);
 //                                         reads commands on stdin (set, burst, view, peers,
-//                                         stats, quit), prints events on stdout.
+//                                         addresses, stats, quit), prints events on stdout.
 //     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
-//     [--mdns IFACE [--mdns-port P]] [--liveness-ms MS] [--rate-limit ENVELOPES_PER_S]
+//     [--mdns IFACE [--mdns-port P] [--mdns-scan-ms MS]] [--liveness-ms MS]
+//     [--rate-limit ENVELOPES_PER_S]
+//     (--mdns '*': every multicast interface that is up, following interfaces that come and
+//     go every --mdns-scan-ms, default 5000; tests run it only inside network namespaces)
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -74,6 +77,7 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   std::map<std::string, uint64_t> numbers;  // numeric flags, checked up front
   for (auto [flag, lo, hi] : {std::tuple<const char*, uint64_t, uint64_t>{"expect", 0, 1024},
                               {"liveness-ms", 10, 3600 * 1000}, {"mdns-port", 1, 65535},
+                              {"mdns-scan-ms", 50, 3600 * 1000},
                               {"rate-limit", 1, 10'000'000}}) {
     if (!flags.count(flag)) continue;
     auto v = parseNumber(flags.at(flag), lo, hi);
@@ -98,10 +102,12 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
     opts.mesh.rate_limit.messages_per_second = static_cast<double>(numbers["rate-limit"]);
     opts.mesh.rate_limit.message_burst = static_cast<double>(numbers["rate-limit"]);
   }
-  if (flags.count("mdns")) {  // discovery on one named interface (tests: lo or a namespace veth)
+  if (flags.count("mdns")) {  // one named interface (tests: lo or a namespace veth), or '*'
     opts.mdns = true;
-    opts.mdns_options.interfaces = {flags.at("mdns")};
+    if (flags.at("mdns") != "*") opts.mdns_options.interfaces = {flags.at("mdns")};
     if (numbers.count("mdns-port")) opts.mdns_options.port = static_cast<uint16_t>(numbers["mdns-port"]);
+    if (numbers.count("mdns-scan-ms"))
+      opts.mdns_options.interface_scan_interval = static_cast<Micros>(numbers["mdns-scan-ms"]) * kMillis;
   }
   // With --state-dir the identity survives restarts (process tests restart a node as itself).
   Result<Identity> ident = flags.count("state-dir") ? Identity::loadOrCreate(flags.at("state-dir"), name)
@@ -171,6 +177,10 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       }));
     } else if (cmd == "peers") {
       emit("PEERS " + std::to_string(node.peers().size()));
+    } else if (cmd == "addresses") {  // "ADDRESSES <short id>=<link's remote address> ..."
+      std::string out = "ADDRESSES";
+      for (const auto& p : node.peers()) out += " " + p.id.shortString() + "=" + p.address;
+      emit(out);
     } else if (cmd == "quit") {
       break;
     }

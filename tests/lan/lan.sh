@@ -44,6 +44,9 @@
 #                             --silent the switch port just stops forwarding (no carrier change,
 #                             like a peer walking out of Wi-Fi range)
 #   lan_link_up i             plug it back in (undoes either kind)
+#   lan_unplug i              delete node i's eth0 (and its switch port): the interface is gone,
+#                             not just down (interface-following tests)
+#   lan_plug i [--ipv6]       create it again, with the same addresses (and MAC chosen anew)
 #   lan_cleanup               kill every process in the LAN's namespaces and delete them
 #   lan_sweep                 delete namespaces of earlier runs whose owner process is gone
 # Tunables: LAN_CMD_TIMEOUT (each setup command, default 10 s), LAN_EXEC_TIMEOUT,
@@ -169,6 +172,14 @@ _lan_node_up() {
   _lan_in "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
     net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1 || return 1
   _lan_ipc -n "$node" link set lo up || return 1
+  _lan_node_link "$i" "$ipv6"
+}
+
+# Node i's eth0 <-> p<i> on the bridge, with its addresses and the multicast route.
+_lan_node_link() {
+  local i=$1 ipv6=$2 hub node
+  hub=$(lan_ns hub)
+  node=$(lan_ns "$i")
   # Both ends are created inside our namespaces: nothing appears in the host's.
   _lan_ipc -n "$hub" link add "p$i" type veth peer name "$LAN_IF" netns "$node" || return 1
   _lan_ipc -n "$hub" link set "p$i" master br0 up || return 1
@@ -209,6 +220,20 @@ lan_up() {
   for i in $(seq 1 "$n"); do
     _lan_node_up "$i" "$ipv6" || { _lan_err "lan_up: could not create node $i"; lan_cleanup; return 1; }
   done
+}
+
+lan_unplug() {
+  local hub
+  hub=$(lan_ns hub) || return 1
+  _lan_has_link "$hub" "r$1" && { _lan_err "lan_unplug: clear node $1's impairer first"; return 1; }
+  _lan_ipc -n "$hub" link del "p$1"  # takes the node's eth0 with it
+}
+
+lan_plug() {
+  local i=$1 ipv6=0
+  [ "${2:-}" = "--ipv6" ] && ipv6=1
+  _lan_has_link "$(lan_ns "$i")" "$LAN_IF" && { _lan_err "lan_plug: node $i already has $LAN_IF"; return 1; }
+  _lan_node_link "$i" "$ipv6"
 }
 
 lan_have_netem() {

@@ -12,6 +12,8 @@ Every wait has a deadline; every loop is bounded in count and time.
 import argparse
 import os
 import random
+import re
+import selectors
 import signal
 import stat
 import subprocess
@@ -84,6 +86,69 @@ class LanMesh(Mesh):
             self.binary = binary
         self.slot[n] = i
         return n
+
+
+class Probe:
+    """tools/mdns_probe in a namespace, browse-only (--no-advertise), printing every question
+    and record it hears (--dump). Looks like a node to Mesh._pump, which collects its lines."""
+
+    def __init__(self, mesh, lan, build, i, seconds=60):
+        binary = os.path.join(build, "tools", "mdns_probe")
+        args = ["timeout", str(seconds + 10), "ip", "netns", "exec", lan.ns(i), binary, "-i", "eth0",
+                "--no-advertise", "--no-ipv6", "--id", f"OBSERVER{i}", "--invite", mesh.invite, "--dump",
+                "--seconds", str(seconds)]
+        self.name = f"probe{i}"
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, bufsize=0)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.buffer = b""
+        self.lines = []
+        self.addr = self.id = None
+        mesh.sel.register(self.proc.stdout, selectors.EVENT_READ, self)
+
+    def key_of(self, device_id):
+        """The advert key (instance name) the probe found for a device, or None."""
+        for line in self.lines:  # found key=<key, may hold spaces> id=<id> v=<v> endpoints=<eps>
+            m = re.match(r"^found key=(.*) id=(\S+) v=\d+ endpoints=\S*$", line)
+            if m and m.group(2) == device_id:
+                return m.group(1)
+        return None
+
+    def index(self, pred):
+        """Index of the first line satisfying pred, or None."""
+        return next((k for k, line in enumerate(self.lines) if pred(line)), None)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_logged(mesh, lan, i, name, log, expect, extra):
+    """Starts mesh_demo in namespace i with its info-level log (stderr) in `log`."""
+    path = os.path.join(mesh.tmp.name, f"in-ns-{i}-logged")
+    with open(path, "w") as f:
+        f.write(f'#!/bin/sh\nexec ip netns exec {lan.ns(i)} env MESHSLICE_LOG_LEVEL=info {mesh.binary} "$@" 2>>{log}\n')
+    os.chmod(path, stat.S_IRWXU)
+    binary, mesh.binary = mesh.binary, path
+    try:
+        n = mesh.start(name, dial_all=False, expect=expect, extra=extra)
+    finally:
+        mesh.binary = binary
+    mesh.slot[n] = i
+    return n
+
+
+def log_lines(log):
+    try:
+        with open(log) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
 
 
 def live(mesh):
@@ -332,14 +397,117 @@ def mdns_discovery(mesh, lan, args):
     n2.tell("set after-spoof")
     mesh.wait(lambda: all(mesh.view(n).get(n2.short()) == "n2:after-spoof" for n in (n1, n3)), 10,
               "n2 still linked after the spoofed goodbye")
+    # An observer on a 4th host, browse-only, sees the stopped node's mDNS goodbye (TTL 0).
+    probe = Probe(mesh, lan, args.build, 4)
+    try:
+        mesh.wait(lambda: probe.key_of(n3.id) is not None, 15, "the observer finds n3's advert")
+        key3 = probe.key_of(n3.id)
+        seen = len(probe.lines)
+        t0 = time.monotonic()
+        n3.tell("quit")
+        mesh.wait(lambda: all(any(l == f"REMOVED {n3.short()} goodbye" for l in n.lines) for n in (n1, n2)), 5,
+                  "goodbye of the stopped node")
+        report(f"  stopped node removed with reason goodbye in {time.monotonic() - t0:.2f} s")
+        try:
+            mesh.wait(lambda: f"lost key={key3}" in probe.lines[seen:], 5, "the observer's lost event for n3")
+        except AssertionError:
+            raise AssertionError(f"no lost event for {key3}; the observer heard: {probe.lines[seen:][-15:]}")
+        took = time.monotonic() - t0
+        lines = probe.lines[seen:]
+        lost_at = lines.index(f"lost key={key3}")
+        bye = [l for l in lines[:lost_at]
+               if l.startswith(f"rr an {key3} ttl=0 ") and l.endswith(f"from={lan.ip(3)}")]
+        assert bye, f"no TTL-0 record for {key3} from {lan.ip(3)} before the lost event: {lines[:lost_at]}"
+        # TTL expiry would take 120 s (SRV) or more; a goodbye takes its 1 s grace (RFC 6762 §10.1).
+        assert took < 3, f"lost {took:.2f} s after the stop: not a goodbye"
+        others = [l for l in lines if l.startswith("lost ") and l != f"lost key={key3}"]
+        assert not others, f"the observer lost other nodes: {others}"
+        report(f"  observer on host 4 saw n3's goodbye (TTL 0) and lost its advert {took:.2f} s after it stopped")
+    finally:
+        probe.stop()
+
+
+def mdns_interfaces(mesh, lan, args):
+    """Interface following: node 2 runs on every multicast interface ('*') with a 200 ms scan
+    while it has none (eth0 deleted); when eth0 appears it advertises and browses on it and links
+    with node 1; when eth0 is deleted again it drops the interface without an mDNS error. Twice."""
+    rc, out = lan.call("lan_unplug", 2)
+    assert rc == 0, out
+    log = os.path.join(mesh.tmp.name, "n2.log")
+    binary, mesh.binary = mesh.binary, mesh.wrapper(1)
+    try:  # no static peers: only discovery can bring the two together
+        n1 = mesh.start("n1", dial_all=False, expect=2, extra=["--listen", lan.addr(1), "--mdns", "eth0"])
+    finally:
+        mesh.binary = binary
+    n2 = start_logged(mesh, lan, 2, "n2", log, 2, ["--listen", "0.0.0.0:7000", "--mdns", "*", "--mdns-scan-ms", "200"])
+    assert not any("link up" in l for l in log_lines(log)), "n2 opened a link before it had an interface"
+    probe = Probe(mesh, lan, args.build, 1)  # next to n1, sharing port 5353 with it
+    from_n2 = f"from={lan.ip(2)}"
+    try:
+        for rnd in range(2):
+            log_mark, probe_mark = len(log_lines(log)), len(probe.lines)
+            t0 = time.monotonic()
+            rc, out = lan.call("lan_plug", 2)
+            assert rc == 0, out
+            mesh.wait(lambda: any("link up on eth0" in l for l in log_lines(log)[log_mark:]) and
+                      n2.short() in mesh.view(n1) and n1.short() in mesh.view(n2), 15,
+                      f"n2 follows the new eth0 and links with n1 (round {rnd})")
+            report(f"  round {rnd}: eth0 appeared; n2 linked with n1 {time.monotonic() - t0:.2f} s later")
+            # Advertising (its records) and browsing (its queries) on the new interface.
+            new = lambda: probe.lines[probe_mark:]  # noqa: E731
+            mesh.wait(lambda: any(l.startswith("rr an ") and " SRV " in l and l.endswith(from_n2) for l in new()), 10,
+                      "n2 advertises on eth0")
+            mesh.wait(lambda: any(l.startswith("q _meshslice._tcp.local 12 ") and l.endswith(from_n2) for l in new()), 10,
+                      "n2 browses on eth0")
+            # (its log line may trail the packet the observer already printed)
+            mesh.wait(lambda: any(l.endswith(" on eth0") and "announced " in l for l in log_lines(log)[log_mark:]), 5,
+                      "n2 logs its announcement on eth0")
+            log_mark = len(log_lines(log))
+            t0 = time.monotonic()
+            rc, out = lan.call("lan_unplug", 2)
+            assert rc == 0, out
+            mesh.wait(lambda: any("link down on eth0" in l for l in log_lines(log)[log_mark:]), 5, "n2 drops eth0")
+            report(f"  round {rnd}: eth0 deleted; n2 dropped it {time.monotonic() - t0:.2f} s later")
+            mesh.wait(lambda: n2.short() not in mesh.view(n1), 15, "n1 evicts the unreachable n2")
+            bad = [l for l in log_lines(log)[log_mark:] if "[mdns]" in l and (" warn " in l or " error " in l)]
+            assert not bad, f"mDNS errors after the interface went away: {bad}"
+            assert n2.proc.poll() is None, "n2 exited"
+    finally:
+        probe.stop()
+
+
+def mdns_ipv6(mesh, lan, args):
+    """Two nodes with IPv6 only on their veth (the IPv4 address removed) discover each other by
+    mDNS over ff02::fb and link over an IPv6 endpoint."""
+    for i in (1, 2):
+        r = subprocess.run(["timeout", "10", "ip", "-n", lan.ns(i), "addr", "del", f"{lan.ip(i)}/24", "dev", "eth0"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    nodes = []
+    for i in (1, 2):
+        binary, mesh.binary = mesh.binary, mesh.wrapper(i)
+        try:
+            n = mesh.start(f"n{i}", dial_all=False, expect=2, extra=["--listen", "[::]:7000", "--mdns", "eth0"])
+        finally:
+            mesh.binary = binary
+        nodes.append(n)
     t0 = time.monotonic()
-    n3.tell("quit")
-    mesh.wait(lambda: all(any(l == f"REMOVED {n3.short()} goodbye" for l in n.lines) for n in (n1, n2)), 5,
-              "goodbye of the stopped node")
-    report(f"  stopped node removed with reason goodbye in {time.monotonic() - t0:.2f} s")
+    mesh.wait(lambda: all(any(l == "CONVERGED 2" for l in n.lines) for n in nodes), 20, "discovery over IPv6 mDNS")
+    report(f"  2 IPv6-only nodes discovered each other by mDNS and converged in {time.monotonic() - t0:.2f} s")
+    for n, other in ((nodes[0], nodes[1]), (nodes[1], nodes[0])):
+        before = len(n.lines)
+        n.tell("addresses")
+        mesh.wait(lambda: any(l.startswith("ADDRESSES") for l in n.lines[before:]), 5, "addresses")
+        line = [l for l in n.lines[before:] if l.startswith("ADDRESSES")][0]
+        addrs = dict(w.split("=", 1) for w in line.split()[1:])
+        addr = addrs.get(other.short(), "")
+        assert addr.startswith("[") and ("fd6d:736c:" in addr or "fe80:" in addr), \
+            f"{n.name} is linked to {other.name} over {addr!r}, not IPv6"
+        report(f"  {n.name} -> {other.name} link endpoint {addr}")
 
 
-SCENARIOS = {f.__name__: f for f in (kill_restart, partition, netem, flapping, churn, mdns_discovery)}
+SCENARIOS = {f.__name__: f for f in (kill_restart, partition, netem, flapping, churn, mdns_discovery, mdns_interfaces,
+                                     mdns_ipv6)}
 
 
 def main():

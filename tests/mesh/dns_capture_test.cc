@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "mesh/dns_message.h"
 #include "mesh/mdns_querier.h"
@@ -135,29 +136,38 @@ TEST(DnsCaptureHostile, EveryTruncationFailsCleanly) {
   }
 }
 
-// Redirects each compression pointer (a 0xC0 tag byte where a label length is read) to itself
-// and to a point after itself: loops and forward references must be refused.
-TEST(DnsCaptureHostile, RedirectedPointersFailCleanly) {
-  int redirected = 0;
+// At every offset where the parser reads a label length or compression pointer (recorded by
+// DnsParseTrace on the untouched capture), a pointer to that very byte is a loop and one to the
+// byte after the pointer is a forward reference: each rewrite must be refused, for that reason
+// (a pointer that does not fit inside its rdata is refused as truncated instead).
+TEST(DnsCaptureHostile, APointerToItselfOrForwardFailsAtEveryOffsetWhereANameIsRead) {
+  size_t rewrites = 0, pointers_seen = 0;
   for (const char* name : kFiles) {
     Bytes b = load(name);
-    for (size_t i = dns::kHeaderSize; i + 1 < b.size(); ++i) {
-      if ((b[i] & 0xC0) != 0xC0) continue;
-      size_t target = ((b[i] & 0x3F) << 8) | b[i + 1];
-      if (target < dns::kHeaderSize || target >= i) continue;  // not a plausible pointer
-      for (size_t bad : {i, i + 2}) {
+    DnsParseTrace trace;
+    ASSERT_TRUE(parseDnsMessage(b, &trace).isOk()) << name;
+    std::set<size_t> offsets(trace.label_offsets.begin(), trace.label_offsets.end());
+    ASSERT_FALSE(offsets.empty()) << name;
+    for (size_t at : offsets) {
+      ASSERT_GE(at, dns::kHeaderSize) << name;
+      if ((b[at] & 0xC0) == 0xC0) ++pointers_seen;
+      if (at + 1 >= b.size()) continue;  // a root label as the packet's last byte: no room
+      for (size_t target : {at, at + 2}) {
         Bytes h = b;
-        h[i] = static_cast<uint8_t>(0xC0 | (bad >> 8));
-        h[i + 1] = static_cast<uint8_t>(bad);
+        h[at] = static_cast<uint8_t>(0xC0 | (target >> 8));
+        h[at + 1] = static_cast<uint8_t>(target);
         auto m = parseDnsMessage(h);
-        if (!m.isOk()) {
-          EXPECT_EQ(m.status().code(), Code::kMalformed);
-        }
-        if (bad == i && !m.isOk()) ++redirected;
+        ASSERT_FALSE(m.isOk()) << name << ": pointer at " << at << " to " << target << " accepted";
+        EXPECT_EQ(m.status().code(), Code::kMalformed);
+        const std::string& why = m.status().message();
+        EXPECT_TRUE(why == "forward or self compression pointer" || why == "truncated compression pointer")
+            << name << " at " << at << ": " << why;
+        ++rewrites;
       }
     }
   }
-  EXPECT_GT(redirected, 20);
+  EXPECT_GT(pointers_seen, 0u) << "the captures use compression";
+  EXPECT_GT(rewrites, 2 * pointers_seen);
 }
 
 TEST(DnsCaptureHostile, InflatedCountsFailCleanly) {

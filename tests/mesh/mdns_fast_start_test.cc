@@ -1,5 +1,6 @@
-// A starting node asks its first query with the QU bit, so a running responder answers at once
-// by unicast (RFC 6762 §5.4) instead of after the shared-answer delay or the 1 s per-record
+// A starting node's first query is a one-shot query (RFC 6762 §5.1, sent from an ephemeral
+// port; with the QU bit in case it goes out from port 5353), so a running responder answers at
+// once by unicast (§6.7 / §5.4) instead of after the shared-answer delay or the 1 s per-record
 // multicast limit: discovery at start-up takes one round trip.
 #include <gtest/gtest.h>
 
@@ -54,9 +55,11 @@ TEST(MdnsFastStart, FirstQueryCarriesTheQuBitOnlyOnce) {
   auto first = q.poll(kT0);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_TRUE(decode(first[0]).questions.at(0).unicast_response);
+  EXPECT_TRUE(first[0].one_shot);
   auto second = q.poll(kT0 + 1 * kSeconds);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_FALSE(decode(second[0]).questions.at(0).unicast_response);
+  EXPECT_FALSE(second[0].one_shot);
 }
 
 TEST(MdnsFastStart, QuerierDefaultStaysMulticastOnly) {
@@ -67,6 +70,7 @@ TEST(MdnsFastStart, QuerierDefaultStaysMulticastOnly) {
   auto first = q.poll(kT0);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_FALSE(decode(first[0]).questions.at(0).unicast_response);
+  EXPECT_FALSE(first[0].one_shot);
 }
 
 TEST(MdnsFastStart, RunningPeerAnswersTheFirstQueryAtOnceAndIsFound) {
@@ -85,6 +89,24 @@ TEST(MdnsFastStart, RunningPeerAnswersTheFirstQueryAtOnceAndIsFound) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(events[0].found);
   EXPECT_EQ(events[0].peer.device_id, "RUN0");
+  EXPECT_EQ(events[0].peer.endpoints, (std::vector<std::string>{"10.0.0.2:7401"}));
+}
+
+TEST(MdnsFastStart, AOneShotQueryFromAnEphemeralPortGetsAnImmediateLegacyReplyThatResolves) {
+  MdnsResponder peer = runningPeer();
+  const Micros now = kT0 + 20 * kSeconds + 300 * kMillis;
+  MdnsQuerier q(fastStart(), 3);
+  q.start(now);
+  auto query = q.poll(now);
+  ASSERT_EQ(query.size(), 1u);
+  const MdnsEndpoint ephemeral{"10.0.0.7", 40123};
+  auto answers = peer.onMessage(decode(query[0]), ephemeral, now);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_TRUE(answers[0].unicast);
+  EXPECT_EQ(answers[0].to, ephemeral);
+  q.onMessage(decode(answers[0]), now + 1 * kMillis);
+  auto events = q.takeEvents();
+  ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].peer.endpoints, (std::vector<std::string>{"10.0.0.2:7401"}));
 }
 

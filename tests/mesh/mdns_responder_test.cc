@@ -2,56 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/mesh/mdns_test_util.h"
+
 namespace meshslice {
 namespace {
 
-constexpr Micros kT0 = 1000 * kSeconds;
-const MdnsEndpoint kPeer{"10.0.0.9", mdns::kPort};
-
-MdnsServiceConfig config(std::string instance = "Alice (AB12CD34)", std::string host = "alice") {
-  MdnsServiceConfig c;
-  c.instance_name = std::move(instance);
-  c.host_name = std::move(host);
-  c.device_id = "AB12CD34EF";
-  c.mesh_tag = "m1";
-  c.service_port = 7400;
-  c.protocol_version = 2;
-  c.ipv4 = {{10, 0, 0, 1}};
-  c.ipv6 = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
-  return c;
-}
-
-DnsMessage decode(const MdnsOutgoing& out) {
-  auto m = parseDnsMessage(out.data);
-  EXPECT_TRUE(m.isOk()) << m.status().toString();
-  return m.isOk() ? m.value() : DnsMessage{};
-}
-
-// Runs the responder until `until`, collecting (time, packet) in order.
-std::vector<std::pair<Micros, MdnsOutgoing>> runUntil(MdnsResponder& r, Micros until) {
-  std::vector<std::pair<Micros, MdnsOutgoing>> sent;
-  for (int guard = 0; guard < 1000; ++guard) {
-    auto next = r.nextDeadline();
-    if (!next || *next > until) break;
-    for (auto& p : r.poll(*next)) sent.emplace_back(*next, std::move(p));
-  }
-  return sent;
-}
-
-// A responder that has finished probing and announcing.
-MdnsResponder announced(MdnsServiceConfig c = config()) {
-  MdnsResponder r(std::move(c), 7);
-  r.start(kT0);
-  runUntil(r, kT0 + 20 * kSeconds);
-  EXPECT_EQ(r.state(), MdnsResponder::State::kAnnounced);
-  return r;
-}
-
-DnsMessage query(std::string name, uint16_t type, bool qu = false) {
-  DnsMessage q;
-  q.questions.push_back({std::move(name), type, dns::kClassIn, qu});
-  return q;
-}
+using namespace mdns_test;
 
 TEST(MdnsResponder, ProbesThreeTimes250msApartWithQuOnlyOnTheFirst) {
   MdnsResponder r(config(), 7);
@@ -119,7 +75,18 @@ TEST(MdnsResponder, AnswersUniqueQueriesAtOnceWithAdditionals) {
   DnsMessage m = decode(out[0]);
   ASSERT_EQ(m.answers.size(), 1u);
   EXPECT_EQ(m.answers[0].type, dns::kTypeSrv);
-  EXPECT_EQ(m.additionals.size(), 2u);  // A + AAAA of the target
+  // A + AAAA of the target, and an NSEC for each unique name (RFC 6762 §6.1).
+  ASSERT_EQ(m.additionals.size(), 4u);
+  EXPECT_EQ(m.additionals[0].type, dns::kTypeA);
+  EXPECT_EQ(m.additionals[1].type, dns::kTypeAaaa);
+  EXPECT_EQ(m.additionals[2].type, dns::kTypeNsec);
+  EXPECT_EQ(m.additionals[2].name, "Alice (AB12CD34)._meshslice._tcp.local");
+  EXPECT_EQ(m.additionals[2].nsec.types, (std::vector<uint16_t>{dns::kTypeTxt, dns::kTypeSrv}));
+  EXPECT_EQ(m.additionals[3].type, dns::kTypeNsec);
+  EXPECT_EQ(m.additionals[3].name, "alice.local");
+  EXPECT_EQ(m.additionals[3].nsec.next_name, "alice.local");
+  EXPECT_EQ(m.additionals[3].nsec.types, (std::vector<uint16_t>{dns::kTypeA, dns::kTypeAaaa}));
+  EXPECT_TRUE(m.additionals[3].cache_flush);
 }
 
 TEST(MdnsResponder, DelaysSharedAnswers20To120ms) {
@@ -135,7 +102,10 @@ TEST(MdnsResponder, DelaysSharedAnswers20To120ms) {
   DnsMessage m = decode(out[0]);
   ASSERT_EQ(m.answers.size(), 1u);
   EXPECT_EQ(m.answers[0].type, dns::kTypePtr);
-  EXPECT_EQ(m.additionals.size(), 4u);  // SRV, TXT, A, AAAA (RFC 6763 §12.1)
+  // SRV, TXT, A, AAAA (RFC 6763 §12.1), then the NSEC of each unique name (RFC 6762 §6.1).
+  ASSERT_EQ(m.additionals.size(), 6u);
+  EXPECT_EQ(m.additionals[4].type, dns::kTypeNsec);
+  EXPECT_EQ(m.additionals[5].type, dns::kTypeNsec);
 }
 
 TEST(MdnsResponder, KnownAnswerSuppressesOnlyWithHalfTtlLeft) {

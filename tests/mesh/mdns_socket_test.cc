@@ -3,6 +3,7 @@
 // than 5353 so that nothing else on the machine is disturbed. Waits are bounded by deadlines.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "base/event_loop.h"
 #include "mesh/dns_message.h"
 #include "mesh/mdns.h"
+#include "mesh/mdns_socket.h"
 
 namespace meshslice {
 namespace {
@@ -147,6 +149,111 @@ TEST(MdnsDiscoveryLoopback, UnknownInterfaceFailsToStart) {
     o.interfaces = {"no-such-if0"};
     MdnsDiscovery a(env, loop.uv(), o);
     EXPECT_FALSE(a.start(r.events()).isOk());
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+// A newcomer on a host where other sockets share the mDNS port (here: a running node and a
+// browse-only observer, all on lo) finds the running node in one round trip, whatever port:
+// its first query leaves from its own ephemeral port, so the unicast reply cannot land on
+// another process's socket (a reply to the shared port reaches just one of them).
+TEST(MdnsDiscoveryLoopback, ANewcomerFindsARunningNodeInOneRoundTripOnASharedPort) {
+  for (uint16_t offset = 1; offset <= 4; ++offset) {
+    EventLoop loop;
+    UvEnv env(loop);
+    {
+      const uint16_t port = static_cast<uint16_t>(testPort() + offset);
+      MdnsOptions ro = options("RUNN0001", "mesh-1", 7001);
+      ro.port = port;
+      MdnsOptions oo = options("OBSE0002", "mesh-1", 7002);
+      oo.port = port;
+      oo.advertise = false;
+      oo.unicast_first_query = false;
+      MdnsOptions no = options("NEWC0003", "mesh-1", 7003);
+      no.port = port;
+      no.advertise = false;
+      Recorder rr, ro_rec, rn;
+      MdnsDiscovery running(env, loop.uv(), ro);
+      MdnsDiscovery observer(env, loop.uv(), oo);
+      ASSERT_TRUE(running.start(rr.events()).isOk());
+      ASSERT_TRUE(observer.start(ro_rec.events()).isOk());
+      // The observer hears the running node's announcement: its records are live.
+      ASSERT_TRUE(runUntil(loop, [&] { return !ro_rec.found.empty(); }));
+      MdnsDiscovery newcomer(env, loop.uv(), no);
+      auto t0 = std::chrono::steady_clock::now();
+      ASSERT_TRUE(newcomer.start(rn.events()).isOk());
+      ASSERT_TRUE(runUntil(loop, [&] { return !rn.found.empty(); }));
+      auto took = std::chrono::steady_clock::now() - t0;
+      EXPECT_EQ(rn.found[0].device_id, "RUNN0001");
+      // The fallback (the next announcement or the 1 s query) would take 0.4 s or more.
+      EXPECT_LT(took, std::chrono::milliseconds(250)) << "port " << port;
+    }
+    Status st = loop.closeAndCheck();
+    EXPECT_TRUE(st.isOk()) << st.toString();
+  }
+}
+
+TEST(MdnsSocketOnLo, MulticastIsPinnedToLoByIndexAndSourceAddress) {
+  EventLoop loop;
+  {
+    std::vector<MdnsEndpoint> heard;
+    MdnsSocket rx(loop.uv(), [&](ByteView, const MdnsEndpoint& from, bool) { heard.push_back(from); });
+    MdnsSocket tx(loop.uv(), [](ByteView, const MdnsEndpoint&, bool) {});
+    MdnsSocketOptions so;
+    so.ipv4_source = {{127, 0, 0, 1}};
+    so.require_bind_to_device = true;
+    ASSERT_TRUE(rx.open(AF_INET, "lo", if_nametoindex("lo"), testPort(), so).isOk());
+    ASSERT_TRUE(tx.open(AF_INET, "lo", if_nametoindex("lo"), testPort(), so).isOk());
+    // IP_MULTICAST_IF reads back the ip_mreqn source address we set.
+    in_addr src{};
+    socklen_t len = sizeof src;
+    ASSERT_EQ(getsockopt(tx.fd(), IPPROTO_IP, IP_MULTICAST_IF, &src, &len), 0);
+    EXPECT_EQ(ntohl(src.s_addr), INADDR_LOOPBACK);
+    char dev[IFNAMSIZ] = {};
+    socklen_t dev_len = sizeof dev;
+    ASSERT_EQ(getsockopt(tx.fd(), SOL_SOCKET, SO_BINDTODEVICE, dev, &dev_len), 0);
+    EXPECT_STREQ(dev, "lo");
+    DnsMessage q;
+    q.questions.push_back({"x.local", dns::kTypeA, dns::kClassIn, false});
+    ASSERT_TRUE(tx.sendMulticast(writeDnsMessage(q).value()).isOk());
+    ASSERT_TRUE(runUntil(loop, [&] { return !heard.empty(); }));
+    EXPECT_EQ(heard[0].address, "127.0.0.1");
+    EXPECT_EQ(heard[0].port, testPort());
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+TEST(MdnsSocketOnLo, WithoutASourceTheKernelPicksOne) {
+  EventLoop loop;
+  {
+    MdnsSocket tx(loop.uv(), [](ByteView, const MdnsEndpoint&, bool) {});
+    ASSERT_TRUE(tx.open(AF_INET, "lo", if_nametoindex("lo"), testPort()).isOk());
+    in_addr src{};
+    socklen_t len = sizeof src;
+    ASSERT_EQ(getsockopt(tx.fd(), IPPROTO_IP, IP_MULTICAST_IF, &src, &len), 0);
+    EXPECT_EQ(src.s_addr, htonl(INADDR_ANY));
+  }
+  Status st = loop.closeAndCheck();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
+TEST(MdnsSocketOnLo, AFailedDeviceBindingIsAnErrorOnlyWhereRequired) {
+  EventLoop loop;
+  {
+    // A device name the kernel does not know makes SO_BINDTODEVICE fail (as EPERM would for
+    // an unprivileged process on an old kernel); the index still names lo.
+    MdnsSocketOptions strict;
+    strict.require_bind_to_device = true;
+    MdnsSocket a(loop.uv(), [](ByteView, const MdnsEndpoint&, bool) {});
+    Status st = a.open(AF_INET, "no-such-if0", if_nametoindex("lo"), testPort(), strict);
+    EXPECT_EQ(st.code(), Code::kIo);
+    EXPECT_NE(st.message().find("SO_BINDTODEVICE no-such-if0"), std::string::npos) << st.message();
+    EXPECT_EQ(a.fd(), -1) << "closed on failure";
+    MdnsSocket b(loop.uv(), [](ByteView, const MdnsEndpoint&, bool) {});
+    EXPECT_TRUE(b.open(AF_INET, "no-such-if0", if_nametoindex("lo"), testPort()).isOk())
+        << "an interface found by scanning only warns";
   }
   Status st = loop.closeAndCheck();
   EXPECT_TRUE(st.isOk()) << st.toString();

@@ -177,7 +177,10 @@ TEST(MeshNode, HostLoopNodeIgnoresDefaultSigpipeOnlyWhenAllowed) {
 }
 
 TEST(MeshNode, DiscoversPeersOverMdnsOnLoopback) {
-  // Loopback only (IP_MULTICAST_IF 127.0.0.1) on a private port: no packet leaves the host.
+  // Loopback only, on a private port: each mDNS socket is bound to lo (SO_BINDTODEVICE, a
+  // configured interface, so binding must succeed), joins the group on lo's index, and sends
+  // multicast through IP_MULTICAST_IF with an ip_mreqn naming lo's index and source address
+  // 127.0.0.1 (tests/mesh/mdns_socket_test.cc reads both back). No packet leaves the host.
   Waiter w;
   const uint16_t port = static_cast<uint16_t>(21000 + getpid() % 2000);
   std::vector<Node> nodes;

@@ -126,6 +126,10 @@ TEST(ConfigPrecedence, AnExplicitConfigMustExistAndBadValuesAreRefused) {
   EXPECT_EQ(resolveDaemonConfig(parse({"up", "--config", dir.file("nope.conf")}), env).status().code(), Code::kNotFound);
   EXPECT_EQ(resolveDaemonConfig(parse({"up", "--listen", "localhost:80"}), env).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(resolveDaemonConfig(parse({"up", "--peer", "10.0.0.1"}), env).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(resolveDaemonConfig(parse({"up", "--peer", "[hall.lan]:7070"}), env).status().code(), Code::kInvalidArgument);
+  auto named = resolveDaemonConfig(parse({"up", "--peer", "hall.lan:7070", "--peer", "[fd00::2]:7070"}), env);
+  ASSERT_TRUE(named.isOk()) << "peers may be host names: " << named.status().toString();
+  EXPECT_EQ(named->peers, (std::vector<std::string>{"hall.lan:7070", "[fd00::2]:7070"}));
   EXPECT_EQ(resolveDaemonConfig(parse({"up", "--store", "bad store"}), env).status().code(), Code::kInvalidArgument);
   std::ofstream(dir.file("meshslice.conf")) << "state-dir = /elsewhere\n";
   EXPECT_EQ(resolveDaemonConfig(parse({"up"}), env).status().code(), Code::kInvalidArgument)
