@@ -39,6 +39,12 @@ class Env {
   // Runs `task` on the loop thread on a later turn, never inline. The real env allows this
   // from any thread; FakeEnv is single-threaded.
   virtual void post(std::function<void()> task) = 0;
+  // Loop thread only. Runs `task` once the callbacks of the current loop turn are done, before
+  // the loop waits for I/O again: for batching work of one turn (SecureChannel encrypts the
+  // messages queued during a turn together) without the extra wake-up of post(). This default
+  // is post(); UvEnv runs it in the same libuv iteration (EventLoop::runAtTurnEnd). FakeEnv
+  // keeps the default: its "turn" is one pump of the posted tasks.
+  virtual void runAtTurnEnd(std::function<void()> task) { post(std::move(task)); }
 
   uint64_t randomU64() {
     uint64_t v = 0;
