@@ -61,6 +61,12 @@ class Env {
   // first. Loop thread only. The real env uses the system resolver (uv_getaddrinfo on libuv's
   // thread pool); its own timeouts (resolv.conf) bound how long a lookup takes.
   virtual std::unique_ptr<HostLookup> lookupHost(const std::string& host, HostLookupDone done) = 0;
+  // Loop thread only. Runs `task` once the callbacks of the current loop turn are done, before
+  // the loop waits for I/O again: for batching work of one turn (SecureChannel encrypts the
+  // messages queued during a turn together) without the extra wake-up of post(). This default
+  // is post(); UvEnv runs it in the same libuv iteration (EventLoop::runAtTurnEnd). FakeEnv
+  // keeps the default: its "turn" is one pump of the posted tasks.
+  virtual void runAtTurnEnd(std::function<void()> task) { post(std::move(task)); }
 
   uint64_t randomU64() {
     uint64_t v = 0;

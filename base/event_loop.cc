@@ -19,18 +19,29 @@ EventLoop::EventLoop() : loop_(new uv_loop_t), owned_(true) {
     MS_LOG(kError, "loop") << "uv_loop_init failed: " << uv_strerror(rc);
     std::abort();
   }
-  uv_async_init(loop_, wake_.get(), &EventLoop::onWake);
-  wake_.markInitialized(this);
+  initHandles();
 }
 
-EventLoop::EventLoop(uv_loop_t* host) : loop_(host), owned_(false) {
+EventLoop::EventLoop(uv_loop_t* host) : loop_(host), owned_(false) { initHandles(); }
+
+void EventLoop::initHandles() {
   uv_async_init(loop_, wake_.get(), &EventLoop::onWake);
   wake_.markInitialized(this);
+  uv_check_init(loop_, turn_end_.get());
+  turn_end_.markInitialized(this);
+  uv_idle_init(loop_, no_block_.get());
+  no_block_.markInitialized(this);
+}
+
+void EventLoop::closeHandles() {
+  wake_.close();
+  turn_end_.close();
+  no_block_.close();
 }
 
 EventLoop::~EventLoop() {
   assert(!thread_.joinable() && "EventLoop destroyed while its thread runs");
-  wake_.close();
+  closeHandles();
   if (owned_) {
     // Let pending close callbacks free their memory before the loop goes away.
     uv_run(loop_, UV_RUN_NOWAIT);
@@ -51,6 +62,28 @@ bool EventLoop::post(std::function<void()> task) {
     uv_async_send(wake_.get());
   }
   return true;
+}
+
+bool EventLoop::runAtTurnEnd(std::function<void()> task) {
+  if (!turn_end_open_) return false;
+  turn_end_tasks_.push_back(std::move(task));
+  if (turn_end_tasks_.size() == 1) {
+    uv_check_start(turn_end_.get(), &EventLoop::onTurnEnd);
+    uv_idle_start(no_block_.get(), [](uv_idle_t*) {});
+  }
+  return true;
+}
+
+void EventLoop::onTurnEnd(uv_check_t* check) {
+  if (auto* self = ownerOf<EventLoop>(check)) self->runTurnEndTasks();
+}
+
+void EventLoop::runTurnEndTasks() {
+  std::vector<std::function<void()>> batch;
+  batch.swap(turn_end_tasks_);
+  if (turn_end_.initialized() && turn_end_.get()) uv_check_stop(turn_end_.get());
+  if (no_block_.initialized() && no_block_.get()) uv_idle_stop(no_block_.get());
+  for (auto& task : batch) task();  // may queue more: they restart the hooks
 }
 
 void EventLoop::onWake(uv_async_t* async) {
@@ -107,7 +140,9 @@ void EventLoop::shutdown() {
     accepting_ = false;
   }
   drain();  // tasks queued before shutdown still run
-  wake_.close();
+  turn_end_open_ = false;
+  runTurnEndTasks();  // so do turn-end tasks; any they queue are dropped
+  closeHandles();
 }
 
 Status EventLoop::closeAndCheck() {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/env.h"
 #include "base/status.h"
@@ -37,6 +38,12 @@ class EventLoop {
   // are queued are drained per wake-up. Returns false (and drops the task) after shutdown();
   // a task accepted before shutdown() always runs.
   bool post(std::function<void()> task);
+  // Loop thread only. Runs `task` at the end of the current loop iteration, after its I/O and
+  // timer callbacks (a uv_check hook; a uv_idle keeps the poll from blocking until then), so
+  // work queued during one turn is done together without another wake-up. Tasks queue in FIFO
+  // order; one queued by such a task runs at the end of the next iteration. Returns false (and
+  // drops the task) after shutdown(); shutdown() runs the tasks queued before it.
+  bool runAtTurnEnd(std::function<void()> task);
 
   // Runs the loop on a new thread until stopThread().
   void startThread();
@@ -49,8 +56,9 @@ class EventLoop {
   void joinThread();
   bool onLoopThread() const;
 
-  // For loops driven by the caller (tests, embedding): closes the wake-up handle; run the loop
-  // afterwards to let close callbacks finish.
+  // For loops driven by the caller (tests, embedding): runs what post() and runAtTurnEnd()
+  // accepted, then closes the loop's own handles (wake-up, turn-end hooks); run the loop
+  // afterwards to let close callbacks finish. Loop thread (or no thread running it).
   void shutdown();
 
   // Runs the loop until no handle is active and then checks that every handle is closed and
@@ -60,11 +68,19 @@ class EventLoop {
 
  private:
   static void onWake(uv_async_t* async);
+  static void onTurnEnd(uv_check_t* check);
+  void initHandles();
   void drain();
+  void runTurnEndTasks();
+  void closeHandles();
 
   uv_loop_t* loop_;
   bool owned_;
   UvHandle<uv_async_t> wake_;
+  UvHandle<uv_check_t> turn_end_;
+  UvHandle<uv_idle_t> no_block_;  // active while turn-end tasks wait: the poll must not block
+  std::vector<std::function<void()>> turn_end_tasks_;  // loop thread only
+  bool turn_end_open_ = true;                          // loop thread only
   std::mutex mutex_;
   std::deque<std::function<void()>> queue_;  // guarded by mutex_
   bool accepting_ = true;                    // guarded by mutex_
@@ -84,6 +100,7 @@ class UvEnv final : public Env {
   std::unique_ptr<Timer> newTimer(std::function<void()> on_expired) override;
   void post(std::function<void()> task) override { loop_.post(std::move(task)); }
   std::unique_ptr<HostLookup> lookupHost(const std::string& host, HostLookupDone done) override;
+  void runAtTurnEnd(std::function<void()> task) override { loop_.runAtTurnEnd(std::move(task)); }
   EventLoop& loop() { return loop_; }
 
  private:

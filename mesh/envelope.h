@@ -1,6 +1,6 @@
 // Link envelopes: the msgpack messages inside a link's encrypted frames (docs/PROTOCOL.md,
 // "Envelopes"). Each envelope is one msgpack array whose first element is its type code:
-//   1 Hello     [1, proto_min, proto_max, device_id:bin(20), name:str, caps:[str...]]
+//   1 Hello     [1, proto_min, proto_max, device_id:bin(20), name:str, caps:[str...], listen_port]
 //   2 Heartbeat [2, seq]
 //   3 Goodbye   [3, reason:str]
 //   4 Message   [4, ns:str, payload:bin]

@@ -23,6 +23,10 @@ MeshCore::~MeshCore() {
 }
 
 Result<std::string> MeshCore::start() {
+  if (options_.capabilities.size() > kMaxCapabilities) {
+    return invalidArgument("more than " + std::to_string(kMaxCapabilities) + " capabilities");
+  }
+  for (const auto& cap : options_.capabilities) MS_RETURN_IF_ERROR(validateCapability(cap));
   auto bound = transport_.listen(options_.listen_address,
                                  [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
   if (!bound) return bound.status();
@@ -202,7 +206,7 @@ void MeshCore::onAccept(std::unique_ptr<Link> link) {
 }
 
 PeerSession* MeshCore::addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint) {
-  LocalHello hello{local_.id, local_.name, listen_port_};
+  LocalHello hello{local_.id, local_.name, listen_port_, options_.capabilities};
   auto s = std::make_unique<PeerSession>(env_, std::move(link), initiator, local_.keys, psk_, hello, this,
                                          options_.channel, endpoint);
   PeerSession* raw = s.get();
@@ -221,11 +225,11 @@ void MeshCore::onSessionEstablished(PeerSession& s) {
   ++stats_.handshakes_completed;
   const DeviceId& id = s.peerId();
   if (id == local_.id) {
-    s.close(Status(Code::kInvalidArgument, "connected to ourselves"));
+    s.closeFor(LinkError::kSelfConnection, "connected to ourselves");
     return;
   }
   if (options_.use_allow_list && !options_.allow_list.count(id)) {
-    s.close(Status(Code::kPermissionDenied, "device " + id.toString() + " is not on the allow-list"));
+    s.closeFor(LinkError::kNotAllowed, "device " + id.toString() + " is not on the allow-list");
     return;
   }
   if (!s.dialedEndpoint().empty()) {
@@ -263,7 +267,7 @@ void MeshCore::activate(PeerSession& s) {
   bool rejoin = !inserted;
   peer.session = &s;
   peer.grace_timer.reset();
-  PeerInfo info{id, s.peerName(), s.remoteAddress(), s.protocolVersion()};
+  PeerInfo info{id, s.peerName(), s.remoteAddress(), s.protocolVersion(), s.peerCapabilities()};
   if (!s.dialedEndpoint().empty()) {
     peer.redial_endpoint = s.dialedEndpoint();
   } else {
@@ -277,7 +281,8 @@ void MeshCore::activate(PeerSession& s) {
       }
     }
   }
-  bool changed = peer.info.name != info.name || peer.info.address != info.address;
+  bool changed = peer.info.name != info.name || peer.info.address != info.address ||
+                 peer.info.capabilities != info.capabilities;
   peer.info = info;
   auto observers = observers_;
   if (!rejoin) {
@@ -343,7 +348,7 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
     ++stats_.handshakes_failed;
     MS_LOG(kInfo, "mesh") << "link " << s.remoteAddress() << " closed before Hello: " << reason.toString();
   }
-  if (reason.code() == Code::kMalformed || reason.code() == Code::kAuthFailed) ++stats_.protocol_errors;
+  if (auto error = s.error()) countLinkError(s, *error, reason);
   // A dialed link that dropped: dial again, at once if it had been up for a while, else with
   // growing backoff (a peer that accepts and then rejects us must not cause a dial storm).
   const bool was_stable = s.established() && env_.now() - s.establishedAt() >= options_.heartbeat_interval;
@@ -384,6 +389,13 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
     }
   }
   destroyLater(&s);
+}
+
+void MeshCore::countLinkError(const PeerSession& s, LinkError error, const Status& reason) {
+  ++stats_.link_errors[static_cast<size_t>(error)];
+  if (isProtocolViolation(error)) ++stats_.protocol_errors;
+  MS_LOG(kInfo, "mesh") << "closed link " << s.remoteAddress() << " (" << linkErrorName(error)
+                        << "): " << reason.toString();
 }
 
 void MeshCore::onSessionDrained(PeerSession& s) {
@@ -442,7 +454,12 @@ void MeshCore::onTick() {
     }
   }
   for (PeerSession* s : silent) {
-    auto it = s->established() ? peers_.find(s->peerId()) : peers_.end();
+    if (!s->established()) {
+      // Handshake and Hello together get the liveness timeout too (if it is the shorter one).
+      s->closeFor(LinkError::kHandshakeTimeout, "no handshake and Hello within the liveness timeout");
+      continue;
+    }
+    auto it = peers_.find(s->peerId());
     if (it != peers_.end() && it->second.session == s) {
       it->second.session = nullptr;
       evict(s->peerId(), LeaveReason::kTimeout);

@@ -18,13 +18,16 @@
 // spoofed or early goodbye cannot cut a working link.
 #pragma once
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "base/env.h"
 #include "mesh/discovery.h"
+#include "mesh/link_error.h"
 #include "mesh/message_bus.h"
 #include "mesh/peer_events.h"
 #include "mesh/peer_rate_limit.h"
@@ -56,6 +59,9 @@ struct MeshOptions {
   bool use_allow_list = false;
   std::set<DeviceId> allow_list;
   SecureChannelOptions channel;
+  // Sent in our Hello; at most kMaxCapabilities names of validateCapability() syntax (start()
+  // refuses others). Default: what this build implements.
+  std::vector<std::string> capabilities{std::begin(kBuildCapabilities), std::end(kBuildCapabilities)};
   // Per-peer limit on received envelopes (mesh/peer_rate_limit.h); Goodbye is never limited.
   PeerRateLimitOptions rate_limit;
 };
@@ -68,9 +74,14 @@ struct LocalDevice {
 
 struct MeshStats {
   uint64_t links_accepted = 0, links_dialed = 0;
+  // completed: valid Hello received; failed: the link closed before that, for any reason.
   uint64_t handshakes_completed = 0, handshakes_failed = 0;
   uint64_t links_refused_pending_limit = 0, duplicate_links_closed = 0;
+  // Links closed because the peer broke the protocol (isProtocolViolation()).
   uint64_t protocol_errors = 0;
+  // Links this node closed, by reason (mesh/link_error.h, docs/PROTOCOL.md §4).
+  LinkErrorCounts link_errors{};
+  uint64_t linkErrors(LinkError e) const { return link_errors[static_cast<size_t>(e)]; }
   uint64_t messages_rate_limited = 0;        // envelopes dropped by a peer's rate limit
   uint64_t peers_disconnected_flooding = 0;  // links closed for flooding past the limit
 };
@@ -155,6 +166,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionEnvelope(PeerSession& s, Envelope&& envelope) override;
   void onSessionClosed(PeerSession& s, const Status& reason) override;
   void onSessionDrained(PeerSession& s) override;
+  void countLinkError(const PeerSession& s, LinkError error, const Status& reason);
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
   void activate(PeerSession& s);
   // By value: the caller's ID often lives in the entry (or timer) that eviction destroys.

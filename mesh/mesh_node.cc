@@ -63,10 +63,25 @@ Status MeshNode::start() {
   Status st = future.get();
   if (!st.isOk()) {
     loop_->post([this] { finishStopOnLoop(); });
-    loop_->joinThread();
+    joinAndCloseLoop();
     stopped_ = true;
   }
   return st;
+}
+
+void MeshNode::joinAndCloseLoop() {
+  loop_->joinThread();
+  // The thread ended because every handle closed; check that (and uv_loop_close) now, so a
+  // leaked handle is an error the caller sees, not a log line at destruction.
+  Status st = loop_->closeAndCheck();
+  if (!st.isOk()) MS_LOG(kError, "node") << "loop did not close cleanly: " << st.toString();
+  close_status_ = st;
+}
+
+Status MeshNode::closeStatus() const {
+  if (options_.host_loop) return invalidArgument("node runs on a host loop: check that loop instead");
+  if (!close_status_) return invalidArgument("node loop has not been stopped");
+  return *close_status_;
 }
 
 Status MeshNode::startOnLoop() {
@@ -107,7 +122,7 @@ void MeshNode::stop() {
     return;
   }
   if (!loop_->post([this] { beginStopOnLoop(); })) return;
-  loop_->joinThread();
+  joinAndCloseLoop();
 }
 
 void MeshNode::beginStopOnLoop() {

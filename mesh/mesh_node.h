@@ -8,7 +8,8 @@
 // must not be called from the loop thread: use core() there instead.
 //
 // Lifetime: stop() (or the destructor) says goodbye on every link, sends mDNS goodbyes, closes
-// every handle and, for an owned loop, joins the thread; the loop then holds no live handles.
+// every handle and, for an owned loop, joins the thread and closes the loop: it then holds no
+// live handles and uv_loop_close returned 0, which closeStatus() reports.
 #pragma once
 
 #include <future>
@@ -56,6 +57,11 @@ class MeshNode {
   // (stopped() turns true).
   void stop();
   bool stopped() const { return stopped_.load(); }
+  // How the owned loop closed, once stop() returned (or start() failed): OK when no handle was
+  // left and uv_loop_close returned 0 (EventLoop::closeAndCheck), else an error naming the live
+  // handles (also logged). kInvalidArgument before that, and always with a host loop, whose
+  // owner checks its own loop.
+  Status closeStatus() const;
 
   const DeviceId& id() const { return device_id_; }
   const std::string& name() const { return name_; }
@@ -91,6 +97,8 @@ class MeshNode {
   Status startOnLoop();
   void beginStopOnLoop();
   void finishStopOnLoop();
+  // Owned loop: waits for the loop thread to end, then records closeAndCheck() in close_status_.
+  void joinAndCloseLoop();
 
   Identity identity_;
   MeshSecret secret_;
@@ -107,6 +115,7 @@ class MeshNode {
   std::vector<PeerObserver*> early_observers_;  // added before start()
   Micros stop_deadline_ = 0;
   bool started_ = false;
+  std::optional<Status> close_status_;  // set by the thread that joined the owned loop
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stopped_{false};
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "mesh/device_id.h"
 
@@ -21,6 +22,8 @@ struct PeerInfo {
   std::string name;
   std::string address;  // remote address of the current link
   uint32_t protocol_version = 0;
+  // From the peer's Hello, as sent (kCapability* names, and any it knows that we do not).
+  std::vector<std::string> capabilities;
 };
 
 struct PeerJoined {

@@ -5,6 +5,17 @@
 
 namespace meshslice {
 
+Hello makeHello(const LocalHello& local) {
+  Hello hello;
+  hello.proto_min = kMinProtocolVersion;
+  hello.proto_max = kProtocolVersion;
+  hello.device_id = local.id;
+  hello.name = local.name;
+  hello.capabilities = local.capabilities;
+  hello.listen_port = local.listen_port;
+  return hello;
+}
+
 PeerSession::PeerSession(Env& env, std::unique_ptr<Link> link, bool initiator,
                          const KeyPair& local_static, const Key32& psk, const LocalHello& hello,
                          SessionOwner* owner, SecureChannelOptions options, std::string dialed_endpoint)
@@ -29,34 +40,38 @@ Status PeerSession::sendEncoded(ByteView encoded) {
 void PeerSession::onChannelReady(SecureChannel& channel) {
   peer_id_ = DeviceId::fromPublicKey(channel.remoteStatic());
   last_heard_ = env_.now();
-  Hello hello;
-  hello.proto_min = kMinProtocolVersion;
-  hello.proto_max = kProtocolVersion;
-  hello.device_id = local_hello_.id;
-  hello.name = local_hello_.name;
-  hello.listen_port = local_hello_.listen_port;
-  Status st = send(hello);
+  Status st = send(makeHello(local_hello_));
   if (!st.isOk()) channel_.close(st);
+}
+
+std::optional<LinkError> PeerSession::error() const {
+  return error_ ? error_ : linkErrorOf(channel_.failure());
+}
+
+void PeerSession::closeFor(LinkError error, const std::string& detail) {
+  if (!error_ && channel_.failure() == ChannelFailure::kNone) error_ = error;
+  channel_.close(Status(linkErrorCode(error), detail));
 }
 
 void PeerSession::onChannelMessage(SecureChannel&, ByteView message) {
   last_heard_ = env_.now();
   auto env = decodeEnvelope(message);
   if (!env) {
-    channel_.close(Status(Code::kMalformed, "bad envelope: " + env.status().message()));
+    closeFor(LinkError::kBadEnvelope, "bad envelope: " + env.status().message());
     return;
   }
   if (!established_) {
     auto* hello = std::get_if<Hello>(&env.value());
     if (!hello) {
-      channel_.close(malformed("first message was not a Hello"));
+      closeFor(LinkError::kHelloMissing, std::string("first message was a ") +
+                                             envelopeTypeName(envelopeType(env.value())) + ", not a Hello");
       return;
     }
     handleHello(*hello);
     return;
   }
   if (std::holds_alternative<Hello>(env.value())) {
-    channel_.close(malformed("second Hello"));
+    closeFor(LinkError::kHelloRepeated, "second Hello");
     return;
   }
   owner_->onSessionEnvelope(*this, std::move(env).value());
@@ -64,22 +79,23 @@ void PeerSession::onChannelMessage(SecureChannel&, ByteView message) {
 
 void PeerSession::handleHello(const Hello& hello) {
   if (hello.device_id != peer_id_) {
-    channel_.close(Status(Code::kAuthFailed, "Hello claims device " + hello.device_id.toString() +
-                                                 " but the link authenticated " + peer_id_.toString()));
+    closeFor(LinkError::kHelloIdMismatch, "Hello claims device " + hello.device_id.toString() +
+                                              " but the link authenticated " + peer_id_.toString());
     return;
   }
   uint32_t lo = std::max<uint32_t>(hello.proto_min, kMinProtocolVersion);
   uint32_t hi = std::min<uint32_t>(hello.proto_max, kProtocolVersion);
   if (lo > hi) {
-    channel_.close(Status(Code::kIncompatible,
-                          "peer speaks protocol " + std::to_string(hello.proto_min) + ".." +
-                              std::to_string(hello.proto_max) + ", we speak " +
-                              std::to_string(kMinProtocolVersion) + ".." + std::to_string(kProtocolVersion)));
+    closeFor(LinkError::kIncompatible, "peer speaks protocol " + std::to_string(hello.proto_min) + ".." +
+                                           std::to_string(hello.proto_max) + ", we speak " +
+                                           std::to_string(kMinProtocolVersion) + ".." +
+                                           std::to_string(kProtocolVersion));
     return;
   }
   protocol_version_ = hi;
   peer_name_ = hello.name;
   peer_listen_port_ = hello.listen_port;
+  peer_capabilities_ = hello.capabilities;
   established_ = true;
   established_at_ = env_.now();
   owner_->onSessionEstablished(*this);

@@ -1,7 +1,12 @@
 // PeerSession: one authenticated link to one peer device. It owns the SecureChannel, runs the
 // Hello exchange inside it, decodes envelopes and hands them to its owner. The peer's device ID
 // is derived from the static key the handshake authenticated; a Hello claiming another ID is a
-// protocol violation.
+// protocol violation. Hello rules (docs/PROTOCOL.md §4), each closing the link with the code
+// linkErrorCode() gives and recorded in error():
+// - the first message must be a Hello (kHelloMissing), and only the first (kHelloRepeated);
+// - its device_id must be the authenticated key's (kHelloIdMismatch);
+// - its version range must overlap ours (kIncompatible);
+// - every message must decode as an envelope (kBadEnvelope).
 //
 // Threading: loop thread only. Owned by MeshCore; destroyed on a later turn after it closed.
 #pragma once
@@ -9,10 +14,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "mesh/device_id.h"
 #include "mesh/envelope.h"
+#include "mesh/link_error.h"
 #include "transport/secure_channel.h"
 
 namespace meshslice {
@@ -35,7 +42,11 @@ struct LocalHello {
   DeviceId id;
   std::string name;
   uint16_t listen_port = 0;
+  std::vector<std::string> capabilities;  // sent as they are (validated by the caller)
 };
+
+// The Hello this node sends: our version range and `local`'s fields.
+Hello makeHello(const LocalHello& local);
 
 class PeerSession final : private ChannelHandler {
  public:
@@ -49,6 +60,9 @@ class PeerSession final : private ChannelHandler {
   // Queues an envelope already encoded by encodeEnvelope()/encodeMessageEnvelope().
   Status sendEncoded(ByteView encoded);
   void close(const Status& reason) { channel_.close(reason); }
+  // Closes the link for `error` (with linkErrorCode(error) and `detail` as the reason) and
+  // records it for error(), unless a reason was recorded already.
+  void closeFor(LinkError error, const std::string& detail);
 
   bool established() const { return established_; }
   bool isOpen() const { return channel_.isOpen(); }
@@ -59,6 +73,11 @@ class PeerSession final : private ChannelHandler {
   uint32_t protocolVersion() const { return protocol_version_; }
   // The port the peer listens on (from its Hello; 0 if it does not listen).
   uint16_t peerListenPort() const { return peer_listen_port_; }
+  // The capabilities of the peer's Hello (empty before).
+  const std::vector<std::string>& peerCapabilities() const { return peer_capabilities_; }
+  // Why this session or its channel closed the link, if it was for one of the reasons of
+  // mesh/link_error.h; nullopt while open or when the peer, the link or the owner closed it.
+  std::optional<LinkError> error() const;
   std::string remoteAddress() const { return channel_.remoteAddress(); }
   // The endpoint we dialed to make this session (empty for accepted ones).
   const std::string& dialedEndpoint() const { return dialed_endpoint_; }
@@ -86,6 +105,8 @@ class PeerSession final : private ChannelHandler {
   std::string peer_name_;
   uint32_t protocol_version_ = 0;
   uint16_t peer_listen_port_ = 0;
+  std::vector<std::string> peer_capabilities_;
+  std::optional<LinkError> error_;
   Micros established_at_ = 0;
   Micros last_heard_ = 0;
   Micros last_sent_ = 0;

@@ -1,10 +1,17 @@
 #include "mesh/protocol_constants.h"
 
+#include <iterator>
 #include <string>
 
 #include "base/msgpack_limits.h"
+#include "transport/secure_channel.h"
 
 namespace meshslice {
+
+// The channel's default message bound is the envelope bound: one limit, two layers.
+static_assert(kMaxMessageSize == kMaxChannelMessageSize,
+              "SecureChannelOptions::max_message_size must default to kMaxMessageSize");
+static_assert(std::size(kBuildCapabilities) <= kMaxCapabilities);
 
 namespace {
 

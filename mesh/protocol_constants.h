@@ -55,6 +55,15 @@ inline constexpr size_t kMaxReasonLength = 256;     // goodbye reason, bytes of 
 inline constexpr uint64_t kMaxRequestId = 0xFFFFFFFF;
 inline constexpr size_t kMaxSyncEntries = 4096;     // digest entries / requested stores
 
+// Capabilities: protocol features a node announces in its Hello (docs/PROTOCOL.md §6.1). The
+// receiver keeps the peer's list in PeerInfo::capabilities; unknown names are kept as data and
+// never an error. In protocol version 1 no behaviour depends on them.
+inline constexpr std::string_view kCapabilityBus = "bus";    // Message envelopes (publish, send)
+inline constexpr std::string_view kCapabilityRpc = "rpc";    // Request / Reply envelopes
+inline constexpr std::string_view kCapabilitySync = "sync";  // store sync on namespace ms.sync (§7)
+// What this build implements, in the order it sends them.
+inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus, kCapabilityRpc, kCapabilitySync};
+
 // Namespaces starting with this prefix, in any letter case, belong to the library ("ms.sync").
 inline constexpr std::string_view kReservedNamespacePrefix = "ms.";
 

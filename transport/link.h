@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/bytes.h"
@@ -44,6 +45,13 @@ class Link {
   // Queues one frame (copied). Errors: kTooLarge (body > kMaxFrameBody), kBusy (the write
   // queue would pass its byte limit: wait for onLinkDrained), kClosed.
   virtual Status sendFrame(ByteView body) = 0;
+  // Writes a frame's body in place: `fill` gets exactly `body_size` writable bytes inside the
+  // link's own write buffer (an encrypting sender saves a copy and an allocation per frame).
+  // `fill` runs at most once, inside this call, and only after the frame was accepted (open,
+  // size, queue room: errors as sendFrame, checked first); if it fails the frame is dropped and
+  // its Status returned. This default fills a temporary and calls sendFrame.
+  using FrameFiller = std::function<Status(std::span<uint8_t> body)>;
+  virtual Status sendFrameWith(size_t body_size, const FrameFiller& fill);
   // Sends what is queued, then closes. onLinkClosed(reason) follows on a later turn.
   virtual void close(const Status& reason) = 0;
   // Bytes accepted by sendFrame and not yet handed to the kernel (or peer).
@@ -54,6 +62,15 @@ class Link {
   virtual std::string remoteAddress() const = 0;
   virtual bool isOpen() const = 0;
 };
+
+inline Status Link::sendFrameWith(size_t body_size, const FrameFiller& fill) {
+  if (!isOpen()) return Status(Code::kClosed, "link closed");
+  if (body_size > kMaxFrameBody) return tooLarge("frame body over 65535 bytes");
+  if (!hasRoomFor(body_size)) return Status(Code::kBusy, "write queue full");
+  Bytes body(body_size);
+  MS_RETURN_IF_ERROR(fill(body));
+  return sendFrame(body);
+}
 
 using AcceptFn = std::function<void(std::unique_ptr<Link>)>;
 using ConnectFn = std::function<void(Result<std::unique_ptr<Link>>)>;

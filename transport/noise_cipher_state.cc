@@ -1,5 +1,6 @@
 #include "transport/noise_cipher_state.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace meshslice::noise {
@@ -34,14 +35,29 @@ void CipherState::initializeKey(const CipherKey& key) {
 }
 
 Result<Bytes> CipherState::encryptWithAd(ByteView ad, ByteView plaintext) {
-  if (!has_key_) return Bytes(plaintext.begin(), plaintext.end());
+  if (has_key_ && plaintext.size() > kMaxMessageLen - kTagLen) {
+    return tooLarge("noise: plaintext exceeds the 65535-byte message limit");  // before allocating
+  }
+  Bytes out(plaintext.size() + (has_key_ ? kTagLen : 0));
+  MS_RETURN_IF_ERROR(encryptInto(ad, plaintext, out));
+  return out;
+}
+
+Status CipherState::encryptInto(ByteView ad, ByteView plaintext, std::span<uint8_t> out) {
+  if (out.size() != plaintext.size() + (has_key_ ? kTagLen : 0)) {
+    return invalidArgument("noise: output buffer does not fit the ciphertext");
+  }
+  if (!has_key_) {
+    std::copy(plaintext.begin(), plaintext.end(), out.begin());
+    return Status::ok();
+  }
   if (plaintext.size() > kMaxMessageLen - kTagLen) {
     return tooLarge("noise: plaintext exceeds the 65535-byte message limit");
   }
   if (n_ == kReservedNonce) return Status(Code::kClosed, "noise: nonce space exhausted");
-  Bytes out = aeadEncrypt(k_, n_, ad, plaintext);
+  aeadEncryptInto(k_, n_, ad, plaintext, out);
   ++n_;
-  return out;
+  return Status::ok();
 }
 
 Result<Bytes> CipherState::decryptWithAd(ByteView ad, ByteView ciphertext) {

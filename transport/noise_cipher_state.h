@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -33,6 +34,10 @@ class CipherState {
   // would exceed kMaxMessageLen, and with kClosed once the nonce reached 2^64-1 (the key must
   // not be used again). The nonce advances only on success.
   Result<Bytes> encryptWithAd(ByteView ad, ByteView plaintext);
+  // encryptWithAd into `out`, which must hold exactly plaintext.size() + kTagLen bytes (or
+  // plaintext.size() without a key) and not overlap the plaintext. Same errors; kInvalidArgument
+  // for a wrong `out` size. Nothing is written on error.
+  Status encryptInto(ByteView ad, ByteView plaintext, std::span<uint8_t> out);
   // kAuthFailed on a forged/corrupted ciphertext (nonce not advanced), kMalformed if shorter
   // than a tag, kTooLarge above kMaxMessageLen, kClosed at nonce 2^64-1.
   Result<Bytes> decryptWithAd(ByteView ad, ByteView ciphertext);

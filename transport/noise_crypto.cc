@@ -1,5 +1,6 @@
 #include "transport/noise_crypto.h"
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 
@@ -69,15 +70,18 @@ Result<Key32> dh(const KeyPair& local, const Key32& remote_pub) {
 }
 
 Bytes aeadEncrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView plaintext) {
-  ensureSodium();
   Bytes out(plaintext.size() + kTagLen);
-  auto n = nonceBytes(nonce);
-  unsigned long long out_len = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
-                                            plaintext.size(), ad.data(), ad.size(), nullptr,
-                                            n.data(), k.data());
-  out.resize(out_len);
+  aeadEncryptInto(k, nonce, ad, plaintext, out);
   return out;
+}
+
+void aeadEncryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView plaintext,
+                     std::span<uint8_t> out) {
+  ensureSodium();
+  assert(out.size() == plaintext.size() + kTagLen && "aeadEncryptInto: output size");
+  auto n = nonceBytes(nonce);
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), nullptr, plaintext.data(), plaintext.size(),
+                                            ad.data(), ad.size(), nullptr, n.data(), k.data());
 }
 
 Result<Bytes> aeadDecrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext) {

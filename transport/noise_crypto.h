@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include <sodium.h>
 
@@ -53,6 +54,10 @@ Result<Key32> dh(const KeyPair& local, const Key32& remote_pub);
 // ChaCha20-Poly1305 IETF with the Noise nonce layout: 4 zero bytes, then `nonce` little-endian.
 // Returns plaintext || 16-byte tag.
 Bytes aeadEncrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView plaintext);
+// The same into `out`, which must hold exactly plaintext.size() + kTagLen bytes and must not
+// overlap `plaintext` (callers encrypt straight into a link's write buffer).
+void aeadEncryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView plaintext,
+                     std::span<uint8_t> out);
 // kAuthFailed if the tag does not verify, kMalformed if shorter than a tag.
 Result<Bytes> aeadDecrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext);
 

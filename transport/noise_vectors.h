@@ -2,7 +2,8 @@
 // HandshakeState and CipherState: both parties, every handshake message compared to
 // "ciphertext", the handshake hash, then the transport messages (alternating directions for
 // interactive patterns, all initiator->responder for one-way ones). Used by the noise_vectors
-// tool and the transport tests. Stateless; any thread.
+// tool (tools/noise_vectors.cc, ctest noise_vectors.cacophony) and, in-process, by
+// tests/transport/noise_vectors_test.cc. Stateless; any thread.
 #pragma once
 
 #include <cstddef>

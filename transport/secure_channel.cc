@@ -6,6 +6,20 @@
 
 namespace meshslice {
 
+const char* channelFailureName(ChannelFailure failure) {
+  switch (failure) {
+    case ChannelFailure::kNone: return "none";
+    case ChannelFailure::kHandshakeTimeout: return "handshake-timeout";
+    case ChannelFailure::kHandshakeOversized: return "handshake-oversized";
+    case ChannelFailure::kHandshakeRejected: return "handshake-rejected";
+    case ChannelFailure::kFrameRejected: return "frame-rejected";
+    case ChannelFailure::kRecordMalformed: return "record-malformed";
+    case ChannelFailure::kMessageTooLarge: return "message-too-large";
+    case ChannelFailure::kSendFailed: return "send-failed";
+  }
+  return "unknown";
+}
+
 SecureChannel::SecureChannel(Env& env, std::unique_ptr<Link> link, bool initiator,
                              const KeyPair& local_static, const Key32& psk, ChannelHandler* handler,
                              SecureChannelOptions options)
@@ -34,13 +48,13 @@ SecureChannel::~SecureChannel() {
 
 void SecureChannel::start() {
   handshake_timer_ = env_.newTimer([this] {
-    fail(Status(Code::kTimeout, "handshake did not finish in time"));
+    fail(ChannelFailure::kHandshakeTimeout, Status(Code::kTimeout, "handshake did not finish in time"));
   });
   handshake_timer_->start(options_.handshake_timeout);
   link_->start(this);
   if (initiator_) {
     Status st = sendHandshakeMessage();
-    if (!st.isOk()) fail(st);
+    if (!st.isOk()) fail(ChannelFailure::kSendFailed, st);
   }
 }
 
@@ -60,12 +74,14 @@ void SecureChannel::onFrame(ByteView frame) {
 
 void SecureChannel::handleHandshakeFrame(ByteView frame) {
   if (frame.size() > kMaxHandshakeFrame) {
-    fail(tooLarge("handshake frame of " + std::to_string(frame.size()) + " bytes"));
+    fail(ChannelFailure::kHandshakeOversized,
+         tooLarge("handshake frame of " + std::to_string(frame.size()) + " bytes"));
     return;
   }
   auto payload = handshake_->readMessage(frame);
   if (!payload) {
-    fail(Status(Code::kAuthFailed, "handshake: " + payload.status().message()));
+    fail(ChannelFailure::kHandshakeRejected,
+         Status(Code::kAuthFailed, "handshake: " + payload.status().message()));
     return;
   }
   if (handshake_->isFinished()) {
@@ -73,7 +89,7 @@ void SecureChannel::handleHandshakeFrame(ByteView frame) {
     return;
   }
   Status st = sendHandshakeMessage();
-  if (!st.isOk()) fail(st);
+  if (!st.isOk()) fail(ChannelFailure::kSendFailed, st);
 }
 
 void SecureChannel::becomeReady() {
@@ -81,7 +97,9 @@ void SecureChannel::becomeReady() {
   assert(rs.has_value() && "XX always learns the remote static key");
   remote_static_ = *rs;
   auto ciphers = handshake_->splitForTransport();
-  if (!ciphers) return fail(Status(Code::kInternal, "split: " + ciphers.status().message()));
+  if (!ciphers) {
+    return fail(ChannelFailure::kSendFailed, Status(Code::kInternal, "split: " + ciphers.status().message()));
+  }
   send_ = std::move(ciphers->send);
   recv_ = std::move(ciphers->recv);
   handshake_.reset();
@@ -93,7 +111,8 @@ void SecureChannel::becomeReady() {
 void SecureChannel::handleTransportFrame(ByteView frame) {
   auto plain = recv_.decryptWithAd({}, frame);
   if (!plain) {
-    fail(Status(Code::kAuthFailed, "frame failed authentication: " + plain.status().message()));
+    fail(ChannelFailure::kFrameRejected,
+         Status(Code::kAuthFailed, "frame failed authentication: " + plain.status().message()));
     return;
   }
   if (++stats_.frames_received % options_.rekey_interval == 0) {
@@ -108,7 +127,9 @@ void SecureChannel::handleTransportFrame(ByteView frame) {
   });
   sodium_memzero(plain->data(), plain->size());
   if (!*alive) return;
-  if (!st.isOk()) fail(st);
+  if (!st.isOk()) {
+    fail(st.code() == Code::kTooLarge ? ChannelFailure::kMessageTooLarge : ChannelFailure::kRecordMalformed, st);
+  }
 }
 
 Status SecureChannel::sendMessage(ByteView message) {
@@ -125,7 +146,9 @@ Status SecureChannel::sendMessage(ByteView message) {
 void SecureChannel::scheduleFlush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
-  env_.post([this, alive = alive_] {
+  // At the end of this loop turn: every message queued meanwhile shares the frames, and no
+  // extra wake-up of the loop stands between sendMessage() and the socket write.
+  env_.runAtTurnEnd([this, alive = alive_] {
     if (!*alive) return;
     flush_scheduled_ = false;
     flush();
@@ -135,14 +158,16 @@ void SecureChannel::scheduleFlush() {
 void SecureChannel::flush() {
   if (state_ != State::kReady) return;
   // Stop when the link has no room: the rest waits for onLinkDrained (the cipher state must
-  // only advance for frames the link accepts).
+  // only advance for frames the link accepts, so each frame is encrypted in place only after
+  // the link admitted it).
   while (!outgoing_.empty()) {
     ByteView frame = outgoing_.nextFrame();
-    if (!link_->hasRoomFor(frame.size() + kAeadTagSize)) break;
-    auto cipher = send_.encryptWithAd({}, frame);
-    if (!cipher) return fail(Status(Code::kInternal, "encrypt: " + cipher.status().message()));
-    Status st = link_->sendFrame(cipher.value());
-    if (!st.isOk()) return fail(st);
+    const size_t body = frame.size() + kAeadTagSize;
+    if (!link_->hasRoomFor(body)) break;
+    Status st = link_->sendFrameWith(body, [&](std::span<uint8_t> out) {
+      return send_.encryptInto({}, frame, out);
+    });
+    if (!st.isOk()) return fail(ChannelFailure::kSendFailed, st);
     if (++stats_.frames_sent % options_.rekey_interval == 0) {
       send_.rekey();
       ++stats_.rekeys;
@@ -175,9 +200,11 @@ void SecureChannel::onLinkClosed(const Status& reason) {
   handler_->onChannelClosed(*this, reason);
 }
 
-void SecureChannel::fail(const Status& reason) {
+void SecureChannel::fail(ChannelFailure kind, const Status& reason) {
   if (state_ == State::kClosed || closing_) return;
-  MS_LOG(kInfo, "channel") << "closing " << remoteAddress() << ": " << reason.toString();
+  MS_LOG(kInfo, "channel") << "closing " << remoteAddress() << " (" << channelFailureName(kind)
+                           << "): " << reason.toString();
+  failure_ = kind;
   closing_ = true;
   outgoing_.clear();
   link_->close(reason);

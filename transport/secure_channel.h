@@ -7,8 +7,9 @@
 //   record = flags:u8 | length:u16be | bytes[length]     flags bit 0 = FIN (last piece)
 //
 // A message is the concatenation of record bytes up to and including a FIN record. Messages
-// sent during one loop turn are packed into as few frames as fit (batching); messages longer
-// than one frame are split (chunking). Both sides rekey after `rekey_interval` frames in each
+// sent during one loop turn are packed into as few frames as fit (batching) and encrypted
+// straight into the link's write buffer at the end of that same turn (Env::runAtTurnEnd: no
+// extra wake-up); messages longer than one frame are split (chunking). Both sides rekey after `rekey_interval` frames in each
 // direction, at the same frame, with no signalling. Any decryption or format error closes the
 // channel with a reason: a flipped, replayed, reordered or truncated frame fails the AEAD.
 //
@@ -36,11 +37,14 @@ constexpr char kLinkProtocolName[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
 // framing fails the handshake instead of misparsing frames.
 constexpr char kLinkPrologue[] = "meshslice link v1";
 constexpr size_t kMaxHandshakeFrame = 1024;
+// Default bound on one application message (its records reassembled): 1 MiB + 64 KiB, the
+// mesh layer's kMaxMessageSize (mesh/protocol_constants.h asserts they are equal).
+inline constexpr size_t kMaxChannelMessageSize = 1088 * 1024;
 
 struct SecureChannelOptions {
   Micros handshake_timeout = 5 * kSeconds;
   uint64_t rekey_interval = 1u << 16;  // frames per direction
-  size_t max_message_size = 1088 * 1024;
+  size_t max_message_size = kMaxChannelMessageSize;
   // Plaintext bytes queued in the channel (beyond the link's own queue) before sendMessage
   // returns kBusy.
   size_t max_pending_bytes = 4 * 1024 * 1024;
@@ -48,6 +52,20 @@ struct SecureChannelOptions {
   // ephemeral key destroys forward secrecy.
   std::optional<noise::KeyPair> fixed_ephemeral_for_tests;
 };
+
+// Why a channel closed itself. kNone: it did not (the peer, the link or the owner closed it).
+enum class ChannelFailure : uint8_t {
+  kNone,
+  kHandshakeTimeout,    // the handshake did not finish within handshake_timeout
+  kHandshakeOversized,  // a handshake frame above kMaxHandshakeFrame
+  kHandshakeRejected,   // a handshake message failed: wrong mesh secret, altered, truncated, junk
+  kFrameRejected,       // a transport frame failed authentication: altered, replayed, reordered
+  kRecordMalformed,     // a decrypted frame broke the record rules
+  kMessageTooLarge,     // a message's records added up to more than max_message_size
+  kSendFailed,          // our own side: encrypting or handing a frame to the link failed
+};
+// "handshake-timeout", "frame-rejected", ... for logs and counters.
+const char* channelFailureName(ChannelFailure failure);
 
 struct ChannelStats {
   uint64_t frames_sent = 0, frames_received = 0;
@@ -95,6 +113,8 @@ class SecureChannel final : private LinkHandler {
   std::string remoteAddress() const { return link_ ? link_->remoteAddress() : std::string(); }
   size_t pendingBytes() const;
   const ChannelStats& stats() const { return stats_; }
+  // Set when the channel closed itself for a reason of its own (before onChannelClosed).
+  ChannelFailure failure() const { return failure_; }
   // For tests that inject faults below the channel.
   Link* link() { return link_.get(); }
 
@@ -109,7 +129,7 @@ class SecureChannel final : private LinkHandler {
   void becomeReady();
   void scheduleFlush();
   void flush();
-  void fail(const Status& reason);
+  void fail(ChannelFailure kind, const Status& reason);
 
   Env& env_;
   std::unique_ptr<Link> link_;
@@ -125,6 +145,7 @@ class SecureChannel final : private LinkHandler {
   RecordReader incoming_;
   bool flush_scheduled_ = false;
   bool closing_ = false;
+  ChannelFailure failure_ = ChannelFailure::kNone;
   ChannelStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -62,14 +62,33 @@ void TcpLink::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (!st.isOk()) self->fail(st);
 }
 
-Status TcpLink::sendFrame(ByteView body) {
+Status TcpLink::admit(size_t body_size) {
   if (!open_ || closing_) return Status(Code::kClosed, "link closed");
-  if (body.size() > kMaxFrameBody) return tooLarge("frame body over 65535 bytes");
-  if (queuedBytes() + kFrameHeaderSize + body.size() > options_.write_queue_limit) {
+  if (body_size > kMaxFrameBody) return tooLarge("frame body over 65535 bytes");
+  if (queuedBytes() + kFrameHeaderSize + body_size > options_.write_queue_limit) {
     busy_ = true;
     return Status(Code::kBusy, "write queue full");
   }
+  return Status::ok();
+}
+
+Status TcpLink::sendFrame(ByteView body) {
+  MS_RETURN_IF_ERROR(admit(body.size()));
   appendFrame(pending_, body);
+  if (inflight_bytes_ == 0) flush();
+  return Status::ok();
+}
+
+Status TcpLink::sendFrameWith(size_t body_size, const FrameFiller& fill) {
+  MS_RETURN_IF_ERROR(admit(body_size));
+  const size_t at = pending_.size();
+  pending_.resize(at + kFrameHeaderSize + body_size);
+  putU16(pending_.data() + at, static_cast<uint16_t>(body_size));
+  Status st = fill(std::span<uint8_t>(pending_.data() + at + kFrameHeaderSize, body_size));
+  if (!st.isOk()) {
+    pending_.resize(at);
+    return st;
+  }
   if (inflight_bytes_ == 0) flush();
   return Status::ok();
 }

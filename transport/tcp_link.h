@@ -28,6 +28,8 @@ class TcpLink final : public Link {
 
   void start(LinkHandler* handler) override;
   Status sendFrame(ByteView body) override;
+  // Fills the frame straight in the pending write buffer (no temporary).
+  Status sendFrameWith(size_t body_size, const FrameFiller& fill) override;
   void close(const Status& reason) override;
   size_t queuedBytes() const override { return pending_.size() + inflight_bytes_; }
   // A "no" owes an onLinkDrained, as a refused sendFrame does: a sender that stops at
@@ -45,6 +47,8 @@ class TcpLink final : public Link {
   static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void onWrite(uv_write_t* req, int status);
+  // The checks sendFrame and sendFrameWith share: open, size, queue room.
+  Status admit(size_t body_size);
   void flush();
   void fail(const Status& reason);
   void finishClose();

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <future>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +55,63 @@ TEST(EventLoop, LoopThreadSurvivesAWriteToAClosedPeer) {
   loop.stopThread();
   ::close(fds[0]);
   EXPECT_TRUE(loop.closeAndCheck().isOk());
+}
+
+// runAtTurnEnd: work queued during an iteration's callbacks runs in that same iteration (before
+// the loop polls again), in order; work it queues waits for the next iteration, which does not
+// block.
+TEST(EventLoop, TurnEndTasksRunInTheSameIterationInOrder) {
+  EventLoop loop;
+  std::vector<std::string> ran;
+  ASSERT_TRUE(loop.post([&] {
+    ran.push_back("task");
+    EXPECT_TRUE(loop.runAtTurnEnd([&] {
+      ran.push_back("end1");
+      EXPECT_TRUE(loop.runAtTurnEnd([&] { ran.push_back("next"); }));
+    }));
+    EXPECT_TRUE(loop.runAtTurnEnd([&] { ran.push_back("end2"); }));
+    ran.push_back("task done");
+  }));
+  uv_run(loop.uv(), UV_RUN_ONCE);  // the wake-up, the task and its turn-end work
+  EXPECT_EQ(ran, (std::vector<std::string>{"task", "task done", "end1", "end2"}));
+  uv_run(loop.uv(), UV_RUN_ONCE);  // must not block: a turn-end task is waiting
+  EXPECT_EQ(ran.back(), "next");
+  EXPECT_TRUE(loop.closeAndCheck().isOk());
+}
+
+TEST(EventLoop, TurnEndTasksQueuedFromATimerRunBeforeThePollBlocks) {
+  EventLoop loop;
+  bool ran = false;
+  uv_timer_t timer;
+  uv_timer_init(loop.uv(), &timer);
+  struct Ctx {
+    EventLoop* loop;
+    bool* ran;
+  } ctx{&loop, &ran};
+  timer.data = &ctx;
+  uv_timer_start(&timer, [](uv_timer_t* t) {
+    auto* c = static_cast<Ctx*>(t->data);
+    c->loop->runAtTurnEnd([c] { *c->ran = true; });
+  }, 0, 0);
+  uv_run(loop.uv(), UV_RUN_ONCE);
+  EXPECT_TRUE(ran);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(loop.uv(), UV_RUN_NOWAIT);
+  EXPECT_TRUE(loop.closeAndCheck().isOk());
+}
+
+TEST(EventLoop, ShutdownRunsQueuedTurnEndTasksAndRefusesLaterOnes) {
+  EventLoop loop;
+  int ran = 0;
+  ASSERT_TRUE(loop.runAtTurnEnd([&] {
+    ++ran;
+    EXPECT_FALSE(loop.runAtTurnEnd([&] { ran += 100; })) << "queued during shutdown: dropped";
+  }));
+  loop.shutdown();
+  EXPECT_EQ(ran, 1);
+  EXPECT_FALSE(loop.runAtTurnEnd([&] { ran += 10; }));
+  EXPECT_TRUE(loop.closeAndCheck().isOk());
+  EXPECT_EQ(ran, 1);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Golden bytes of a whole link start-up with fixed keys: the three Noise handshake frames and
-// the first encrypted frame (the initiator's Hello). docs/PROTOCOL.md §11 prints the same hex; a
+// the first encrypted frame (the initiator's Hello, with this build's capabilities). docs/PROTOCOL.md §11 prints the same hex; a
 // second implementation that reproduces these bytes interoperates with us.
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include "mesh/envelope.h"
 #include "mesh/identity.h"
 #include "mesh/mesh_secret.h"
+#include "mesh/peer_session.h"
 #include "tests/support/tamper_link.h"
 #include "transport/memory_transport.h"
 #include "transport/secure_channel.h"
@@ -64,11 +65,12 @@ struct GoldenRun {
     a.start();
     b.start();
     ASSERT_TRUE(env.advanceUntil([&] { return sa.ready && sb.ready; }, kSeconds));
-    Hello hello;
-    hello.proto_max = 1;  // the documented vector is a protocol 1..1 Hello, whatever this build speaks
-    hello.device_id = initiator.deviceId();
-    hello.name = "alpha";
-    hello.listen_port = 7000;
+    // The Hello as a node builds it (PeerSession sends makeHello of its LocalHello), pinned
+    // to protocol 1..1: the documented vector stays fixed whatever version a build speaks.
+    LocalHello local{initiator.deviceId(), "alpha", 7000,
+                     {std::begin(kBuildCapabilities), std::end(kBuildCapabilities)}};
+    Hello hello = makeHello(local);
+    hello.proto_max = 1;
     hello_plain = encodeEnvelope(hello);
     ASSERT_TRUE(a.sendMessage(hello_plain).isOk());
     ASSERT_TRUE(env.advanceUntil([&] { return sb.messages.size() == 1; }, kSeconds));
@@ -86,7 +88,7 @@ TEST(LinkGolden, FixedKeyStartUpProducesTheDocumentedBytes) {
   g.run();
   ASSERT_EQ(g.wire.size(), 4u);
   EXPECT_EQ(toHex(g.hello_plain), 
-            "97010101c414d67758f1cb3365d5df606ddfff2ad708f71de5c1a5616c70686190cd1b58");
+            "97010101c414d67758f1cb3365d5df606ddfff2ad708f71de5c1a5616c70686193a3627573a3727063a473796e63cd1b58");
   EXPECT_EQ(toHex(g.wire[0]), 
             "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a2953f789018867708f6c5e89eeeb8328");
   EXPECT_EQ(toHex(g.wire[1]), 
@@ -94,7 +96,7 @@ TEST(LinkGolden, FixedKeyStartUpProducesTheDocumentedBytes) {
   EXPECT_EQ(toHex(g.wire[2]), 
             "e26537e0c39ac12c57012c5a678b82e8ea355c45702d7b6c5d0536bf3bca4376c4d3c0871009cc2081b77db9e5b4bd39fc0509f5629a212614e157de1b16f5ce");
   EXPECT_EQ(toHex(g.wire[3]), 
-            "98746552e5f37a6825d3be7417660d7a22e4cd71fdb2007a618255f21c79bcc7924f48cd78e4fc9ad8d162da032809df01664961bc482f");
+            "98747052e5f37a6825d3be7417660d7a22e4cd71fdb2007a618255f21c79bcc7924f48ce169dd19fc591661d67211dd78e03e2e9827b17d578c2f6fb3361af2bffe835ef");
 }
 
 }  // namespace

@@ -59,7 +59,9 @@ TEST(MeshNode, ThreeNodesOnRealTcpConnectExchangeMessagesAndSeeGoodbyes) {
       if (n.watcher->joined.size() != 2) return false;
     return true;
   })) << "full mesh did not form";
-  EXPECT_EQ(nodes[0].node->peers().size(), 2u);
+  auto peers = nodes[0].node->peers();
+  ASSERT_EQ(peers.size(), 2u);
+  for (const PeerInfo& p : peers) EXPECT_EQ(p.capabilities, (std::vector<std::string>{"bus", "rpc", "sync"}));
 
   std::vector<std::string> got;
   auto sub = nodes[2].node->subscribe("demo", [&](const BusMessageEvent& m) {
@@ -76,19 +78,22 @@ TEST(MeshNode, ThreeNodesOnRealTcpConnectExchangeMessagesAndSeeGoodbyes) {
   EXPECT_EQ(got.back(), "hello 49");
 
   DeviceId leaving = nodes[1].node->id();
-  nodes[1].node->stop();
+  test::stopAndExpectCleanClose(*nodes[1].node);
   EXPECT_TRUE(nodes[1].node->stopped());
   ASSERT_TRUE(w.waitFor([&] { return nodes[0].watcher->left.count(leaving) && nodes[2].watcher->left.count(leaving); }));
   EXPECT_EQ(w.read([&] { return nodes[0].watcher->left[leaving]; }), LeaveReason::kGoodbye);
   sub.value().reset();  // loop-thread state: drop it while the loop still exists
-  for (auto& n : nodes) n.node->stop();
+  for (auto& n : nodes) test::stopAndExpectCleanClose(*n.node);
 }
 
 TEST(MeshNode, CallsAfterStopFailCleanly) {
   Waiter w;
   Node n = makeNode(w, "solo", {});
+  EXPECT_EQ(n.node->closeStatus().code(), Code::kInvalidArgument) << "not stopped yet";
   ASSERT_TRUE(n.node->start().isOk());
-  n.node->stop();
+  test::stopAndExpectCleanClose(*n.node);
+  n.node->stop();  // idempotent
+  EXPECT_TRUE(n.node->closeStatus().isOk());
   EXPECT_TRUE(n.node->peers().empty());
   EXPECT_EQ(n.node->publish("x", asBytes("y")).status().code(), Code::kClosed);
   EXPECT_EQ(n.node->start().code(), Code::kAlreadyExists);
@@ -104,6 +109,9 @@ TEST(MeshNode, StartFailsCleanlyOnABusyPort) {
   Status st = b.start();
   EXPECT_EQ(st.code(), Code::kIo) << st.toString();
   EXPECT_TRUE(b.stopped());
+  EXPECT_TRUE(b.closeStatus().isOk()) << "a failed start leaves a cleanly closed loop";
+  test::stopAndExpectCleanClose(b);
+  test::stopAndExpectCleanClose(*a.node);
 }
 
 TEST(MeshNode, RunsOnTheHostApplicationsLoop) {
@@ -128,9 +136,10 @@ TEST(MeshNode, RunsOnTheHostApplicationsLoop) {
     embedded.core().removeObserver(&j);
     embedded.stop();
     ASSERT_TRUE(test::runUntil(host, [&] { return embedded.stopped(); }));
+    EXPECT_EQ(embedded.closeStatus().code(), Code::kInvalidArgument) << "the host checks its own loop";
     DeviceId gone = embedded.id();
     ASSERT_TRUE(w.waitFor([&] { return other.watcher->left.count(gone) > 0; }));
-    other.node->stop();
+    test::stopAndExpectCleanClose(*other.node);
   }
   test::expectCleanClose(host);
 }
@@ -198,7 +207,7 @@ TEST(MeshNode, DiscoversPeersOverMdnsOnLoopback) {
     nodes.push_back(std::move(n));
   }
   ASSERT_TRUE(w.waitFor([&] { return nodes[0].watcher->joined.size() == 1 && nodes[1].watcher->joined.size() == 1; }));
-  for (auto& n : nodes) n.node->stop();
+  for (auto& n : nodes) test::stopAndExpectCleanClose(*n.node);
 }
 
 }  // namespace

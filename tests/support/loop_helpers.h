@@ -25,4 +25,14 @@ class LoopTest : public ::testing::Test {
 // Same check for loops a test manages itself.
 void expectCleanClose(EventLoop& loop);
 
+// The same check for an object running its own loop thread (MeshNode): stops it, then expects
+// closeStatus() OK, i.e. no live handle was left and uv_loop_close returned 0. Every test that
+// starts such a node ends it through this.
+template <typename Node>
+void stopAndExpectCleanClose(Node& node) {
+  node.stop();
+  Status st = node.closeStatus();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+}
+
 }  // namespace meshslice::test

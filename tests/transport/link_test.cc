@@ -117,6 +117,45 @@ TEST_P(LinkTest, DeliversFramesInOrderBothWays) {
   EXPECT_FALSE(rc.closed.has_value()) << "destroying a link must not call its own handler";
 }
 
+// sendFrameWith: the body is written in place; a filler that fails drops its frame and leaves
+// the stream intact; size, room and closed checks come before the filler runs.
+TEST_P(LinkTest, SendFrameWithFillsInPlaceAndDropsAFailedFrame) {
+  auto [client, server] = h_->makePair(1 << 20);
+  Recorder rs;
+  server->start(&rs);
+  Recorder rc;
+  client->start(&rc);
+  auto fillWith = [](uint8_t b) {
+    return [b](std::span<uint8_t> body) {
+      std::fill(body.begin(), body.end(), b);
+      return Status::ok();
+    };
+  };
+  ASSERT_TRUE(client->sendFrameWith(3, fillWith(0x11)).isOk());
+  int calls = 0;
+  Status failed = client->sendFrameWith(5, [&](std::span<uint8_t> body) {
+    ++calls;
+    body[0] = 0xff;
+    return Status(Code::kInternal, "filler failed");
+  });
+  EXPECT_EQ(failed.code(), Code::kInternal);
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(client->sendFrameWith(kMaxFrameBody, fillWith(0x22)).isOk());
+  ASSERT_TRUE(client->sendFrameWith(0, fillWith(0x33)).isOk());
+  EXPECT_EQ(client->sendFrameWith(kMaxFrameBody + 1, [&](std::span<uint8_t>) {
+    ++calls;
+    return Status::ok();
+  }).code(), Code::kTooLarge);
+  EXPECT_EQ(calls, 1) << "the filler runs only for an accepted frame";
+  ASSERT_TRUE(h_->runUntil([&] { return rs.frames.size() == 3; }));
+  EXPECT_EQ(rs.frames[0], Bytes(3, 0x11));
+  EXPECT_EQ(rs.frames[1], Bytes(kMaxFrameBody, 0x22));
+  EXPECT_TRUE(rs.frames[2].empty());
+  client->close(Status(Code::kClosed, "done"));
+  EXPECT_EQ(client->sendFrameWith(1, fillWith(0x44)).code(), Code::kClosed);
+  ASSERT_TRUE(h_->runUntil([&] { return rs.closed.has_value(); }));
+}
+
 TEST_P(LinkTest, RejectsOversizedFrames) {
   auto [client, server] = h_->makePair(1 << 20);
   Recorder rc, rs;
