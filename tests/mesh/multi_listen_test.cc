@@ -31,6 +31,10 @@ TEST(MultiListen, EveryListenAddressAcceptsLinksOnTheFirstOnesPort) {
   EXPECT_EQ(*bound, "multi-a:5");
   EXPECT_EQ(m.core.listenAddresses(), (std::vector<std::string>{"multi-a:5", "multi-b:5", "multi-c:5"}));
   EXPECT_EQ(m.transport.listenerCount(), 3u);
+  // The dialers' static peers look like host:port, so they go through StaticDiscovery: the
+  // fake resolver maps each in-memory host name to itself.
+  h.env.setHostAnswer("multi-b", std::vector<std::string>{"multi-b"});
+  h.env.setHostAnswer("multi-c", std::vector<std::string>{"multi-c"});
   auto& x = h.addNode({}, {"multi-b:5"});
   auto& y = h.addNode({}, {"multi-c:5"});
   ASSERT_TRUE(h.env.advanceUntil([&] { return m.core.isConnected(x.id()) && m.core.isConnected(y.id()); }, 5 * kSeconds));
