@@ -165,9 +165,9 @@ TEST(MessageBus, APeerThatStopsReadingIsListedAsBusyAndTheOthersAreReached) {
   std::optional<PublishResult> busy;
   size_t max_pending = 0;
   for (int k = 0; k < 200 && !busy; ++k) {  // 50 MiB at most; the queues hold ~8 MiB
-    char tag[9];
-    std::snprintf(tag, sizeof tag, "%08d", k);
-    auto r = bus.publish("bulk", asBytes(std::string(tag) + filler));
+    std::string tag = std::to_string(k);
+    tag.insert(0, 8 - tag.size(), '0');  // 8 characters: the subscribers read the first 8 bytes
+    auto r = bus.publish("bulk", asBytes(tag + filler));
     ASSERT_TRUE(r.isOk());
     sent.push_back(tag);
     ASSERT_NE(std::find(r->reached.begin(), r->reached.end(), reader), r->reached.end()) << "the reader is reached every time";
