@@ -7,12 +7,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 
 #include "node/exit_codes.h"
 #include "tests/node/daemon_fixture.h"
@@ -45,7 +45,7 @@ TEST(DaemonErrors, UsageErrorsExitWithTwoAndOneLine) {
   EXPECT_EQ(run({"--help"}, root.path()).code, 0);
   auto version = run({"--version"}, root.path());
   EXPECT_EQ(version.code, 0);
-  EXPECT_TRUE(std::regex_match(version.out, std::regex("meshslice [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << version.out;
+  EXPECT_THAT(version.out, ::testing::MatchesRegex("meshslice [0-9]+\\.[0-9]+\\.[0-9]+\n"));
 }
 
 TEST(DaemonErrors, ClientCommandsWithoutADaemonExitWithThree) {

@@ -1,8 +1,8 @@
 // What the client commands print for people (tables, status lines, watch lines) and how deeply
 // nested values travel through set, get and watch, against running daemons on 127.0.0.1.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <regex>
 
 #include "mesh/mesh_node.h"
 #include "node/exit_codes.h"
@@ -103,7 +103,7 @@ TEST(ClientOutput, StatusPeersAndWatchPrintAlignedHumanForms) {
   EXPECT_EQ(got[7], "mdns:       false");
   EXPECT_EQ(got[8], "allow_list: false");
   EXPECT_EQ(got[9], "pid:        " + std::to_string(a->child->pid()));
-  EXPECT_TRUE(std::regex_match(got[10], std::regex("uptime_s:   [0-9]+"))) << got[10];
+  EXPECT_THAT(got[10], ::testing::MatchesRegex("uptime_s:   [0-9]+"));
 
   // watch: "slice        <store>  <device>  v<version>  <value>" for remote and local writes.
   ASSERT_EQ(run({"set", "s", R"({"x": 1})", "--state-dir", b->dir}, root.path()).code, 0);
