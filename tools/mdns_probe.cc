@@ -14,6 +14,8 @@
 // and, as a browse-only observer (--no-advertise), by tests/lan/lan_faults.py.
 #include <CLI/CLI.hpp>
 #include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -148,6 +150,14 @@ int main(int argc, char** argv) {
     auto finish = [&] {
       if (done) return;
       done = true;
+      // A second SIGINT/SIGTERM (`timeout` sends one to the child and one to its process
+      // group) must not kill the probe once the signal handles close and libuv restores the
+      // default action: block both for the rest of the run; the exit discards them.
+      sigset_t quit_signals;
+      sigemptyset(&quit_signals);
+      sigaddset(&quit_signals, SIGINT);
+      sigaddset(&quit_signals, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
       discovery.stop();
       recorders.clear();
     };
