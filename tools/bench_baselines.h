@@ -68,10 +68,17 @@ inline void runLibp2p(size_t n, const Config& cfg) {
   const std::string counts = cfg.quick ? "300,1000" : "1000,2000";
   const std::string out = runCommand("cd '" + cfg.libp2p_dir + "' && timeout 300 node gossip_bench.mjs --nodes " + std::to_string(n) +
                                      " --size 1024 --rates " + std::to_string(slow) + "," + std::to_string(fast) + " --counts " +
-                                     counts + " --seconds " + std::to_string(cfg.burst_seconds) + " 2>/dev/null");
-  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
-  if (j.is_discarded() || !j.contains("latency")) {
-    note("js-libp2p gossipsub: no result (run npm ci in " + cfg.libp2p_dir + ")");
+                                     counts + " --seconds " + std::to_string(cfg.burst_seconds) + " 2>&1");
+  // The result is the one line that is a JSON object; anything else is the script's complaint.
+  nlohmann::json j;
+  std::string last;
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);) {
+    if (!l.empty()) last = l;
+    if (l.rfind("{", 0) == 0) j = nlohmann::json::parse(l, nullptr, false);
+  }
+  if (j.is_discarded() || !j.is_object() || !j.contains("latency")) {
+    note("js-libp2p gossipsub: no result (" + (last.empty() ? "no output; run npm ci in " + cfg.libp2p_dir : last) + ")");
     return;
   }
   const std::string k = "js-libp2p " + nName(n) + "gossipsub 1KiB ";
@@ -80,6 +87,7 @@ inline void runLibp2p(size_t n, const Config& cfg) {
     figure(k + "latency p50" + at, r.value("p50_us", 0.0), "us");
     figure(k + "latency p99" + at, r.value("p99_us", 0.0), "us");
     figure(k + "publish rate achieved" + at, r.value("offered_per_s", 0.0), "/s");
+    figure(k + "delivery rate (median subscriber)" + at, r.value("delivered_per_s", 0.0), "/s");
     figure(k + "delivered (fewest subscriber, %)" + at,
            100.0 * r.value("fewest_samples", 0.0) / std::max(1.0, r.value("sent", 1.0)), "%");
   }

@@ -13,6 +13,26 @@
 
 namespace meshslice::bench {
 
+// After a cell: waits until the receivers stop applying the benchmark's updates (a sender
+// that fell behind still flushes its backlog), so that they count in no later cell. Bounded by
+// `max_ms`; notes what arrived late.
+inline void drain(Mesh& m, const std::string& cell, int max_ms = 60000) {
+  const int64_t t0 = monoNs(), end = t0 + static_cast<int64_t>(max_ms) * 1000000;
+  double late = 0;
+  for (bool quiet = false; !quiet && monoNs() < end;) {
+    m.idle(300);
+    auto receivers = m.all(1);
+    for (Child* c : receivers) tell(*c, "report");
+    double n = 0;
+    for (auto& r : m.collect(receivers, "REPORT", 10000)) n += field(r, "tput_n") + field(r, "lat_n");
+    late += n;
+    quiet = n == 0;
+  }
+  if (late > 0)
+    note(cell + ": " + std::to_string(static_cast<long long>(late)) + " more updates applied after it, drained in " +
+         std::to_string((monoNs() - t0) / 1000000) + " ms");
+}
+
 // set() on node 0 (`cmd`: "lat" from another thread of the process, "latloop" on its loop
 // thread) until applied on the others, `count` times at cfg.lat_rate.
 inline void latency(Mesh& m, size_t n, size_t size, size_t count, const Config& cfg, const std::string& cmd = "lat") {
@@ -40,9 +60,11 @@ inline void latency(Mesh& m, size_t n, size_t size, size_t count, const Config& 
   // Newest state wins: a sender that cannot keep up coalesces, and receivers see fewer versions.
   if (fewest < static_cast<double>(count))
     figure(k + "versions applied (fewest receiver, %)", 100.0 * fewest / static_cast<double>(count), "%");
+  drain(m, k + "cell");
 }
 
 inline std::string rateName(size_t rate) { return rate ? std::to_string(rate / 1000) + "k/s" : "max"; }
+
 
 // The offered rates of the fan-out bursts for one size.
 inline std::vector<size_t> burstRates(size_t n, size_t size, const Config& cfg) {
@@ -79,6 +101,7 @@ inline void throughput(Mesh& m, size_t n, size_t size, size_t rate, double secs)
   if (size >= 1024) figure(k + "applied MB/s (sum of receivers)", delivered * static_cast<double>(size) / secs / 1e6, "MB/s");
   figure(k + "CPU per applied update (all nodes)", cpu / std::max(delivered, 1.0) * 1e6, "us");
   if (left) figure(k + "FALSE EVICTIONS during burst", static_cast<double>(left), "");
+  drain(m, k + "burst");
 }
 
 inline void bulk(Mesh& m, const Config& cfg) {
@@ -100,9 +123,10 @@ inline bool evictions(Mesh& m, const std::string& victim, int64_t t0, const std:
   std::vector<Child*> survivors;
   for (auto& k : m.kids)
     if (k.alive && &k != &m.kids.back()) survivors.push_back(&k);
-  auto lines = m.collect(survivors, "LEFT " + victim, timeout_ms);
-  if (lines.empty()) {
-    note(name + ": did not happen within " + std::to_string(timeout_ms) + " ms");
+  std::vector<std::string> lines;
+  if (!m.collect(survivors, "LEFT " + victim, timeout_ms, &lines)) {
+    note(name + ": " + std::to_string(lines.size()) + " of " + std::to_string(survivors.size()) +
+         " survivors evicted it within " + std::to_string(timeout_ms) + " ms");
     return false;
   }
   if (quiet) return true;
@@ -113,17 +137,35 @@ inline bool evictions(Mesh& m, const std::string& victim, int64_t t0, const std:
   return true;
 }
 
-// Every node rewrites its --stores slices with `size`-byte values; waits until every node
-// holds all the others' new slices.
+// Every node in turn rewrites its --stores slices with `size`-byte values (the next one once
+// the last one's queues emptied: a mesh that wrote its state over time, not a mesh-wide
+// burst); waits until every node holds all the others' new slices. PeerLeft meanwhile counts
+// as false evictions.
 inline bool fill(Mesh& m, size_t n, size_t size) {
   m.dropLines();
   const int64_t t0 = monoNs();
-  for (auto& k : m.kids) tell(k, "fill " + std::to_string(size));
-  if (m.collect(m.all(), "SYNCED", 60000).empty()) {
-    note(nName(n) + "fill " + sizeName(size) + ": the mesh did not sync within 60 s");
+  for (auto& k : m.kids) {
+    tell(k, "fill " + std::to_string(size));
+    for (int i = 0; i < 200; ++i) {  // <= 20 s per node
+      tell(k, "report");
+      auto r = m.collect({&k}, "REPORT", 10000);
+      if (r.empty() || field(r[0], "pending") == 0) break;
+      m.idle(100);
+    }
+  }
+  const bool synced = !m.collect(m.all(), "SYNCED", 60000).empty();
+  const std::string k = nName(n) + "every slice rewritten at " + sizeName(size);
+  const size_t left = m.leftLines();
+  g_evictions.false_evictions += left;
+  if (left) figure(k + ": FALSE EVICTIONS", static_cast<double>(left), "");
+  if (!synced) {
+    note(k + ": the mesh did not sync within 60 s");
+    for (auto& c : m.kids) tell(c, "report");
+    for (auto& r : m.collect(m.all(), "REPORT", 10000))
+      if (field(r, "held") < field(r, "expect")) note("  a node holds " + r.substr(r.find("sync_sent")));
     return false;
   }
-  figure(nName(n) + "every slice rewritten at " + sizeName(size) + ", mesh synced", (monoNs() - t0) / 1e6, "ms");
+  figure(k + ", mesh synced", (monoNs() - t0) / 1e6, "ms");
   return true;
 }
 

@@ -113,15 +113,23 @@ class Mesh {
   }
   // Waits until each of `who` printed a line with `prefix`; returns them (empty on timeout).
   std::vector<std::string> collect(const std::vector<Child*>& who, const std::string& prefix, int timeout_ms) {
-    std::vector<std::string> got(who.size());
+    std::vector<std::string> got;
+    return collect(who, prefix, timeout_ms, &got) ? got : std::vector<std::string>{};
+  }
+  // The same; `got` receives the lines that did arrive, true if all did.
+  bool collect(const std::vector<Child*>& who, const std::string& prefix, int timeout_ms, std::vector<std::string>* got) {
+    std::vector<std::string> lines(who.size());
     std::vector<bool> have(who.size(), false);
     size_t n = 0;
     bool ok = pumpUntil(all(), [&] {
       for (size_t i = 0; i < who.size(); ++i)
-        if (!have[i] && takeLine(*who[i], prefix, &got[i])) have[i] = true, ++n;
+        if (!have[i] && takeLine(*who[i], prefix, &lines[i])) have[i] = true, ++n;
       return n == who.size();
     }, timeout_ms);
-    return ok ? got : std::vector<std::string>{};
+    got->clear();
+    for (size_t i = 0; i < who.size(); ++i)
+      if (have[i]) got->push_back(lines[i]);
+    return ok;
   }
   void dropLines() {
     for (auto& k : kids) k.lines.clear();

@@ -221,6 +221,11 @@ class BenchNode {
   }
 
  private:
+  static size_t pendingTotal(MeshCore& core) {
+    size_t total = 0;
+    for (const DeviceId& peer : core.connectedPeers()) total += core.pendingBytesTo(peer);
+    return total;
+  }
   std::string flag(const std::string& k, const std::string& d) const {
     return flags_.count(k) ? flags_.at(k) : d;
   }
@@ -355,13 +360,14 @@ class BenchNode {
           return 0;
         });
       } else if (cmd == "report") {
-        std::string sync = node.call([&](MeshCore&) {
+        std::string sync = node.call([&](MeshCore& core) {
           const SyncStats& st = adapter_->stats();
           return " sync_sent=" + std::to_string(st.slices_sent) + " sync_applied=" + std::to_string(st.slices_applied) +
                  " sync_stale=" + std::to_string(st.slices_stale) + " deferrals=" + std::to_string(st.deferrals) +
                  " unknown_store=" + std::to_string(st.slices_unknown_store) + " rejected=" + std::to_string(st.slices_rejected) +
                  " malformed=" + std::to_string(st.malformed) + " from_unlinked=" + std::to_string(st.from_unlinked) +
-                 " send_errors=" + std::to_string(st.send_errors);
+                 " send_errors=" + std::to_string(st.send_errors) + " held=" + std::to_string(held_big_) +
+                 " expect=" + std::to_string(expect_) + " pending=" + std::to_string(pendingTotal(core));
         });
         emitLine(received_.take() + sync);
       } else if (cmd == "quit") {

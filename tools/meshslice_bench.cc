@@ -13,9 +13,10 @@
 // size: propagation p50/p99/p999 (set() on node 0 until applied on the others, paced at
 // 1,000/s, one CLOCK_MONOTONIC; at N = 2 also with set() on the loop thread) and fan-out
 // throughput (updates/s applied across the N-1 receivers, CPU per applied update, PeerLeft
-// during the burst = false evictions); at N = 2 64 KiB bus bulk; join-to-synced of a
-// newcomer into the mesh with --stores slices of each size; eviction after a graceful stop
-// and after kill -9; at --silent-nodes a SIGSTOPped peer during a fan-out burst and idle.
+// during the burst = false evictions); at N = 2 64 KiB bus bulk; before those (on the quiet
+// mesh) join-to-synced of a newcomer into the mesh with --stores slices of each size and its
+// graceful stop; after them, eviction after kill -9 and, at --silent-nodes, a SIGSTOPped peer
+// during a fan-out burst and idle. After each cell the receivers are drained of late updates.
 // js-libp2p runs right after the N = 2 and N = 4 meshes. Then RSS per connected peer, mDNS
 // start-to-link (lo, and two namespaces when given), the ratio table. Every wait is bounded. --quick:
 // N = 2, 4, shorter cells (about a minute); the full run takes about 6 minutes here.
@@ -47,16 +48,23 @@ void cells(Mesh& m, size_t n, const Config& cfg) {
   m.idle(300);
 }
 
-// Joins with slices of every size (the mesh starts with 64 B ones), then the evictions.
-void joinsAndEvictions(Mesh& m, size_t n, const Config& cfg) {
+// Joins with slices of every size (the mesh starts with 64 B ones).
+void joins(Mesh& m, size_t n, const Config& cfg) {
   bool first = true;
   for (size_t size : cfg.sizes) {
     if (size != 64 && !fill(m, n, size)) continue;
     join(m, n, size, cfg, first);
     first = false;
   }
+}
+
+// The silent peer during a burst, kill -9, the silent peer idle: each takes one node away.
+void departures(Mesh& m, size_t n, const Config& cfg) {
   const bool silent = std::find(cfg.silent_nodes.begin(), cfg.silent_nodes.end(), n) != cfg.silent_nodes.end();
-  if (silent && n >= 4) silentPeer(m, n, cfg, true);
+  if (silent && n >= 4) {
+    silentPeer(m, n, cfg, true);
+    drain(m, nName(n) + "silent peer burst");
+  }
   m.dropLines();
   const std::string victim = m.ids.back();
   const int64_t t_kill = monoNs();
@@ -80,8 +88,9 @@ void runMesh(const std::string& exe, const Config& cfg, size_t n, std::vector<st
   for (auto& k : m.kids) total += static_cast<double>(rssKb(k.pid));
   rss.push_back({n, total / static_cast<double>(n)});
   figure(nName(n) + "RSS per node (64 B slices)", total / static_cast<double>(n), "KiB");
+  joins(m, n, cfg);  // on the quiet mesh, before any burst leaves a backlog
   cells(m, n, cfg);
-  joinsAndEvictions(m, n, cfg);
+  departures(m, n, cfg);
   for (auto& k : m.kids) tell(k, "quit");
   m.collect(m.all(), "STOPPED", 10000);
   for (auto& k : m.kids) reap(k, false);

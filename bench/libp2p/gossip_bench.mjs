@@ -12,8 +12,9 @@
 // receive - send. Phase 2, throughput: the publisher publishes as fast as it can for `seconds`
 // (bounded number of publishes in flight); the subscribers count what arrives.
 // Prints one JSON line: per rate the median subscriber's p50, the worst subscriber's p99/p999
-// (µs), the fewest messages a subscriber got, the publisher's achieved rate and the delivered
-// rate; and the throughput phase's msgs/s summed over subscribers. Every wait is bounded.
+// (µs), the fewest messages a subscriber got (late ones included: it waits until they stop
+// coming), the publisher's achieved rate and the median subscriber's delivered rate; and the
+// throughput phase's msgs/s summed over subscribers. Every wait is bounded.
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -131,6 +132,8 @@ async function runChild (role) {
     } else if (msg.cmd === 'phase') {
       phase = msg.phase
       process.send({ ev: 'ok' })
+    } else if (msg.cmd === 'count') {
+      process.send({ ev: 'count', n: latencies.length })
     } else if (msg.cmd === 'latency-report') {
       latencies.sort((a, b) => a - b)
       const secs = Number(latLastNs - latFirstNs) / 1e9
@@ -178,14 +181,14 @@ async function runParent () {
     for (let i = 0; i < nodes; ++i) {
       const k = fork(self, ['--child', i === 0 ? 'pub' : 'sub', ...process.argv.slice(2)])
       kids.push(k)
-      addrs.push((await waitFor(k, 'listening', 20000)).addr)
+      addrs.push((await waitFor(k, 'listening', 30000)).addr)
     }
     for (let i = 1; i < nodes; ++i) { // node i dials nodes 0..i-1: a full mesh
       kids[i].send({ cmd: 'dial', addrs: addrs.slice(0, i) })
-      await waitFor(kids[i], 'dialed', 20000)
+      await waitFor(kids[i], 'dialed', 30000)
     }
     for (const k of kids) k.send({ cmd: 'wait-subscribers', want: nodes - 1 })
-    await Promise.all(kids.map(k => waitFor(k, 'ready', 15000)))
+    await Promise.all(kids.map(k => waitFor(k, 'ready', 30000)))
     await sleep(1500) // one gossipsub heartbeat: the nodes graft each other into the mesh
     const [pub, ...subs] = kids
     const latency = []
@@ -193,11 +196,22 @@ async function runParent () {
       const count = counts[i]
       pub.send({ cmd: 'latency', rate, count })
       const sent = await waitFor(pub, 'sent', 60000 + 2 * count * 1000 / rate)
-      await sleep(1000)
+      // A subscriber that fell behind is still receiving: wait until every one has everything
+      // or none got more in the last second (at most 30 s), so late is not counted as lost.
+      for (let last = -1, i = 0, t0 = Date.now(); i < 30 && Date.now() - t0 < 30000; ++i) {
+        await sleep(1000)
+        let total = 0
+        for (const s of subs) {
+          s.send({ cmd: 'count' })
+          total += (await waitFor(s, 'count', 30000)).n // a busy subscriber answers late
+        }
+        if (total === count * subs.length || total === last) break
+        last = total
+      }
       const reps = []
       for (const s of subs) {
         s.send({ cmd: 'latency-report' })
-        reps.push(await waitFor(s, 'latency-report', 10000))
+        reps.push(await waitFor(s, 'latency-report', 30000))
       }
       latency.push({
         rate,
@@ -210,16 +224,22 @@ async function runParent () {
         delivered_per_s: median(reps.map(r => r.delivered_per_s))
       })
     }
-    for (const s of subs) { s.send({ cmd: 'phase', phase: 'throughput' }); await waitFor(s, 'ok', 5000) }
+    for (const s of subs) { s.send({ cmd: 'phase', phase: 'throughput' }); await waitFor(s, 'ok', 30000) }
     pub.send({ cmd: 'throughput' })
     const sentInfo = await waitFor(pub, 'sent', seconds * 1000 + 60000)
-    await sleep(1000)
+    // As above: until every subscriber got everything or nothing more came in a second.
     let msgsPerS = 0; let received = 0
-    for (const s of subs) {
-      s.send({ cmd: 'report' })
-      const r = await waitFor(s, 'report', 10000)
-      msgsPerS += r.msgs_per_s
-      received += r.received
+    for (let last = -1, i = 0, t0 = Date.now(); i < 30 && Date.now() - t0 < 30000; ++i) {
+      await sleep(1000)
+      msgsPerS = 0; received = 0
+      for (const s of subs) {
+        s.send({ cmd: 'report' })
+        const r = await waitFor(s, 'report', 30000)
+        msgsPerS += r.msgs_per_s
+        received += r.received
+      }
+      if (received === sentInfo.sent * subs.length || received === last) break
+      last = received
     }
     console.log(JSON.stringify({ nodes, size, latency, published: sentInfo.sent, received, msgs_per_s: msgsPerS }))
     for (const k of kids) k.send({ cmd: 'quit' })
