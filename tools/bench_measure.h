@@ -146,11 +146,11 @@ inline bool fill(Mesh& m, size_t n, size_t size) {
   const int64_t t0 = monoNs();
   for (auto& k : m.kids) {
     tell(k, "fill " + std::to_string(size));
-    for (int i = 0; i < 200; ++i) {  // <= 20 s per node
+    for (int i = 0; i < 2000; ++i) {  // <= 20 s per node
       tell(k, "report");
       auto r = m.collect({&k}, "REPORT", 10000);
       if (r.empty() || field(r[0], "pending") == 0) break;
-      m.idle(100);
+      m.idle(10);
     }
   }
   const bool synced = !m.collect(m.all(), "SYNCED", 60000).empty();
