@@ -103,8 +103,13 @@ FLOOD_SECONDS = 8
 FLOOD_CPU_CORES = 1.1
 FLOOD_CPU_US_PER_ENVELOPE = 150 if SANITIZED else 15  # measured 2-5 us (ASan: 29-56 us)
 FLOOD_RSS_GROWTH_KIB = 4 * 1024       # outside ASan (its quarantine keeps freed memory)
-HONEST_LATENCY_S = 0.3 if SANITIZED else 0.1  # set on b -> applied on a, during the flood
+# Set on b -> applied on a, during the flood. A node handles what one link has buffered in one
+# loop turn (docs/RELIABILITY.md, Limits): a full-speed flood delays others by up to ~100 ms
+# (measured 41-92 ms on a quiet machine, ~0.4 ms without a flood). Under ASan (5-15x slower)
+# only starvation towards the 3 s liveness timeout is asserted.
+HONEST_LATENCY_S = 2.0 if SANITIZED else 0.25
 HONEST_UPDATES = 20                    # at 10/s, all inside the flood window
+DISCONNECT_AFTER_DROPS = 20000         # PeerRateLimitOptions::disconnect_after_drops (default)
 
 
 def flood(mesh, a, b, tag):
@@ -169,7 +174,12 @@ def update_flood_is_rate_limited_and_others_unaffected(mesh):
     a, b = pair(mesh, extra=("--rate-limit", "5000"))
     r, s = flood(mesh, a, b, "lim")
     assert s["rate_limited"] > 0, s
-    assert s["flood_disconnects"] >= 1 and int(r["disconnected"]) >= 1, (r, s)
+    # One identity dropped 20,000 times within the flood (8 s < the 10 s window) must have been
+    # cut off. (A niced flooder on a machine busy with other tests may not get that far.)
+    if s["rate_limited"] >= DISCONNECT_AFTER_DROPS or int(r["joined"]) > 1:
+        assert s["flood_disconnects"] >= 1 and int(r["disconnected"]) >= 1, (r, s)
+    else:
+        print(f"  note: the flood stayed below {DISCONNECT_AFTER_DROPS} drops: no disconnect expected", flush=True)
     # What a applied of the flood is bounded by the limit (plus one burst per flooder identity).
     assert a.filtered <= 5000 * (FLOOD_SECONDS + 1) * (int(r["joined"]) + 1), (a.filtered, r)
 
