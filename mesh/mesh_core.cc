@@ -444,10 +444,21 @@ void MeshCore::destroyLater(PeerSession* s) {
 
 void MeshCore::onTick() {
   const Micros now = env_.now();
+  const Micros period = std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4;
+  // A tick more than a period late means this loop did not run meanwhile (a stopped or starved
+  // process, a suspended machine). What the peers sent in that time is still unread in the
+  // sockets, and the loop runs timers before it reads: judging their silence now would evict
+  // live peers. So such a tick only sends heartbeats, and the next one (after this loop turn
+  // has read) judges. At most one tick in a row skips: a loop that is late every time still
+  // evicts, one period later.
+  const bool stalled = now - last_tick_ > 2 * period;
+  const bool judge = !(stalled && judged_last_tick_);
+  last_tick_ = now;
+  judged_last_tick_ = judge;
   std::vector<PeerSession*> silent;
   for (auto& s : sessions_) {
     if (!s->isOpen()) continue;
-    if (now - s->lastHeard() >= options_.liveness_timeout) {
+    if (judge && now - s->lastHeard() >= options_.liveness_timeout) {
       silent.push_back(s.get());
     } else if (s->established() && now - s->lastSent() >= options_.heartbeat_interval) {
       s->send(Heartbeat{}).ignore();  // a full queue is fine: the peer hears data instead
@@ -466,7 +477,7 @@ void MeshCore::onTick() {
     }
     s->close(Status(Code::kTimeout, "peer silent"));
   }
-  tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
+  tick_timer_->start(period);
 }
 
 void MeshCore::stop() {

@@ -202,6 +202,11 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::unique_ptr<Timer> tick_timer_;
   MeshStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // onTick(): when the last tick ran, and whether it judged liveness. A tick after a stall of
+  // this loop does not: silence is judged only after the loop has read what arrived meanwhile.
+  // Construction counts as a tick: a process stopped before its first tick is a stall too.
+  Micros last_tick_ = env_.now();
+  bool judged_last_tick_ = true;
 };
 
 }  // namespace meshslice

@@ -49,6 +49,7 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
   auto list = [&](std::optional<std::vector<std::string>>& field) {
     if (!append) field.emplace();
     for (auto& item : splitList(value)) appendTo(field, std::move(item));
+    if (!field) return Status::ok();  // `peer = ,` in a file: no entries, nothing set
     if (field->size() > kMaxConfigListEntries) return invalidArgument("too many '" + std::string(key) + "' entries");
     return Status::ok();
   };

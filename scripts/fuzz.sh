@@ -34,7 +34,11 @@ done
 
 echo "fuzz.sh: building ${names[*]} in $BUILD"
 # Only what the fuzzers need: no tests, benchmarks or examples (gtest is not built with clang).
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHSLICE_FUZZ=ON \
+# Warnings are errors here too; _GLIBCXX_ASSERTIONS turns libstdc++'s unchecked preconditions
+# (operator[] out of range, front() of an empty container, * of an empty optional) into aborts,
+# which ASan alone misses when the bytes read are inside an allocation.
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHSLICE_FUZZ=ON -DMESHSLICE_WERROR=ON \
+  -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMESHSLICE_BUILD_TESTS=OFF \
   -DMESHSLICE_BUILD_BENCH=OFF -DMESHSLICE_BUILD_EXAMPLES=OFF >/dev/null || exit 2
 targets=()

@@ -4,10 +4,15 @@
 // and a kind byte, so receivers measure propagation against the sender's clock.
 //
 // Flags: --name N --invite I [--peer host:port]... [--stores S] [--tput-stores T] [--expect K]
-//        [--mdns-port P] [--liveness-ms MS]
-// Lines out: LISTEN <addr> <id> start_ns=.. listen_ns=..   SYNCED ns=..   (K remote slices held)
-//            JOINED <id> ns=..   LEFT <id> <reason> ns=..   SENT n=.. ns=..   REPORT ...   STOPPED
-// Commands:  lat SIZE COUNT RATE      paced set()s of SIZE-byte values on store 0
+//        [--initial-size B] [--sync-min-size B] [--listen ADDR] [--liveness-ms MS]
+//        [--mdns-port P] [--mdns-iface IF]   (mDNS on IF, default lo, when either is given)
+// Lines out: LISTEN <addr> <id> start_ns=.. listen_ns=..   JOINED <id> ns=..
+//            SYNCED ns=..   (K remote slices of at least --sync-min-size bytes held; once per
+//                            start or `fill`)
+//            LEFT <id> <reason> ns=..   SENT n=.. ns=..   FILLED ns=..   REPORT ...   STOPPED
+// Commands:  fill SIZE                every one of this node's --stores gets a SIZE-byte
+//                                     value; SYNCED again once K remote slices are that large
+//            lat SIZE COUNT RATE      paced set()s of SIZE-byte values on store 0
 //            latloop SIZE COUNT RATE  the same, called on the node's loop thread
 //            burst SIZE SECONDS RATE  RATE set()s per second (0: as fast as possible),
 //                                     round-robin over the --tput-stores throughput stores
@@ -161,16 +166,19 @@ class BenchNode {
     if (!secret) return fatal(secret.status().toString());
     MeshNodeOptions opts;
     opts.mesh.static_peers = peers_;
+    if (flags_.count("listen")) opts.mesh.listen_address = flags_.at("listen");
     if (flags_.count("liveness-ms")) opts.mesh.liveness_timeout = std::stol(flags_.at("liveness-ms")) * kMillis;
-    if (flags_.count("mdns-port")) {
+    if (flags_.count("mdns-port") || flags_.count("mdns-iface")) {
       opts.mdns = true;
-      opts.mdns_options.interfaces = {"lo"};
-      opts.mdns_options.port = static_cast<uint16_t>(std::stoi(flags_.at("mdns-port")));
+      opts.mdns_options.interfaces = {flag("mdns-iface", "lo")};
+      opts.mdns_options.port = static_cast<uint16_t>(std::stoi(flag("mdns-port", "5353")));
       opts.mdns_options.ipv6 = false;
     }
     const size_t n_stores = std::stoul(flag("stores", "4"));
     const size_t n_tput = std::max<size_t>(1, std::stoul(flag("tput-stores", "64")));
+    const size_t initial_size = std::clamp<size_t>(std::stoul(flag("initial-size", "64")), kStampBytes, kMaxSliceData);
     expect_ = std::stoul(flag("expect", "0"));
+    sync_min_size_ = std::stoul(flag("sync-min-size", "0"));
     MeshNode node(Identity::generate(flag("name", "bench")), secret.value(), opts);
     node.addObserver(&printer_);
     for (size_t i = 0; i < n_stores; ++i) {
@@ -197,7 +205,7 @@ class BenchNode {
     });
     emitLine("LISTEN " + node.listenAddress() + " " + node.id().shortString() + " start_ns=" +
              std::to_string(start_ns) + " listen_ns=" + std::to_string(monoNs()));
-    for (auto& s : stores_) s->set(stampedValue(64, kKindInitial, 0)).ignore();
+    for (auto& s : stores_) s->set(stampedValue(initial_size, kKindInitial, 0)).ignore();
     commands(node);
     node.call([&](MeshCore&) {
       bulk_.reset();
@@ -213,6 +221,11 @@ class BenchNode {
   }
 
  private:
+  static size_t pendingTotal(MeshCore& core) {
+    size_t total = 0;
+    for (const DeviceId& peer : core.connectedPeers()) total += core.pendingBytesTo(peer);
+    return total;
+  }
   std::string flag(const std::string& k, const std::string& d) const {
     return flags_.count(k) ? flags_.at(k) : d;
   }
@@ -221,11 +234,32 @@ class BenchNode {
     return 1;
   }
 
+  // Loop thread. Counts the remote slices of the --stores stores that are at least
+  // sync_min_size_ bytes; SYNCED when there are --expect of them (once per arming).
+  void hold(size_t store, const DeviceId& device, size_t size, int64_t now) {
+    auto [it, fresh] = held_.try_emplace({store, device}, 0);
+    if (!fresh && it->second >= sync_min_size_) --held_big_;
+    it->second = size;
+    if (size >= sync_min_size_) ++held_big_;
+    checkSynced(now);
+  }
+  void checkSynced(int64_t now) {
+    if (!armed_ || !expect_ || held_big_ < expect_) return;
+    armed_ = false;
+    emitLine("SYNCED ns=" + std::to_string(now));
+  }
+  // Loop thread: from now on SYNCED needs slices of at least `size` bytes.
+  void rearm(size_t size) {
+    sync_min_size_ = size;
+    held_big_ = 0;
+    for (const auto& [key, bytes] : held_) held_big_ += bytes >= size;
+    armed_ = true;
+  }
+
   void onEvent(size_t store, const RawStore::Event& e) {
     if (auto* u = std::get_if<RawStore::PeerUpdated>(&e)) {
       const int64_t now = monoNs();
-      if (store != SIZE_MAX && held_.insert({store, u->device}).second && expect_ && held_.size() == expect_)
-        emitLine("SYNCED ns=" + std::to_string(now));
+      if (store != SIZE_MAX) hold(store, u->device, u->value.size(), now);
       if (u->value.size() < kStampBytes) return;
       int64_t stamp;
       std::memcpy(&stamp, u->value.data(), 8);
@@ -237,7 +271,10 @@ class BenchNode {
         received_.tput_last = now;
       }
     } else if (auto* r = std::get_if<RawStore::PeerRemoved>(&e)) {
-      held_.erase({store, r->device});
+      auto it = held_.find({store, r->device});
+      if (it == held_.end()) return;
+      if (it->second >= sync_min_size_) --held_big_;
+      held_.erase(it);
     }
   }
 
@@ -269,7 +306,21 @@ class BenchNode {
       std::istringstream in(line);
       std::string cmd;
       in >> cmd;
-      if (cmd == "lat") {
+      if (cmd == "fill") {
+        size_t size = 64;
+        in >> size;
+        size = std::clamp<size_t>(size, kStampBytes, kMaxSliceData);
+        node.call([&](MeshCore&) {
+          rearm(size);
+          return 0;
+        });
+        for (auto& s : stores_) s->set(stampedValue(size, kKindInitial, 1)).ignore();
+        emitLine("FILLED ns=" + std::to_string(monoNs()));
+        node.call([&](MeshCore&) {
+          checkSynced(monoNs());  // a mesh of one node has nothing to wait for
+          return 0;
+        });
+      } else if (cmd == "lat") {
         size_t size = 0, count = 0, rate = 1;
         in >> size >> count >> rate;
         const int64_t start = monoNs(), period = 1000000000LL / static_cast<int64_t>(std::max<size_t>(rate, 1));
@@ -309,13 +360,14 @@ class BenchNode {
           return 0;
         });
       } else if (cmd == "report") {
-        std::string sync = node.call([&](MeshCore&) {
+        std::string sync = node.call([&](MeshCore& core) {
           const SyncStats& st = adapter_->stats();
           return " sync_sent=" + std::to_string(st.slices_sent) + " sync_applied=" + std::to_string(st.slices_applied) +
                  " sync_stale=" + std::to_string(st.slices_stale) + " deferrals=" + std::to_string(st.deferrals) +
                  " unknown_store=" + std::to_string(st.slices_unknown_store) + " rejected=" + std::to_string(st.slices_rejected) +
                  " malformed=" + std::to_string(st.malformed) + " from_unlinked=" + std::to_string(st.from_unlinked) +
-                 " send_errors=" + std::to_string(st.send_errors);
+                 " send_errors=" + std::to_string(st.send_errors) + " held=" + std::to_string(held_big_) +
+                 " expect=" + std::to_string(expect_) + " pending=" + std::to_string(pendingTotal(core));
         });
         emitLine(received_.take() + sync);
       } else if (cmd == "quit") {
@@ -334,7 +386,10 @@ class BenchNode {
   std::unique_ptr<BulkPump> bulk_;
   std::unique_ptr<LoopPacer> pacer_;  // loop thread
   Subscription bulk_sub_;  // reset on the loop thread
-  std::set<std::pair<size_t, DeviceId>> held_;  // loop thread
+  std::map<std::pair<size_t, DeviceId>, size_t> held_;  // (store, device) -> value bytes; loop thread
+  size_t held_big_ = 0;       // entries of held_ at least sync_min_size_ bytes; loop thread
+  size_t sync_min_size_ = 0;  // loop thread once started
+  bool armed_ = true;         // SYNCED not yet printed since the start or the last fill
   size_t expect_ = 0;
   Received received_;
 };

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,8 +62,11 @@ struct Child {
   int64_t spawned_ns = 0;
 };
 
-// Starts `exe args...` with stdin/stdout on pipes (stderr inherited).
-inline Child spawnChild(const std::string& exe, const std::vector<std::string>& args) {
+// Starts `wrapper... exe args...` (the wrapper, such as `ip netns exec NS`, may be empty; the
+// first word is looked up in PATH) with stdin/stdout on pipes (stderr inherited). With
+// `cpu` >= 0 the process is pinned to that CPU (sched_setaffinity, as `taskset -c` would).
+inline Child spawnChild(const std::string& exe, const std::vector<std::string>& args,
+                        const std::vector<std::string>& wrapper = {}, int cpu = -1) {
   int to_child[2], from_child[2];
   if (pipe(to_child) != 0 || pipe(from_child) != 0) std::exit(1);
   Child c;
@@ -75,10 +79,18 @@ inline Child spawnChild(const std::string& exe, const std::vector<std::string>& 
     close(to_child[1]);
     close(from_child[0]);
     close(from_child[1]);
-    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      if (sched_setaffinity(0, sizeof set, &set) != 0) _exit(126);
+    }
+    std::vector<char*> argv;
+    for (const auto& w : wrapper) argv.push_back(const_cast<char*>(w.c_str()));
+    argv.push_back(const_cast<char*>(exe.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(to_child[0]);

@@ -6,7 +6,8 @@
 //   modes:
 //     wrong-secret   --count N      complete the Noise handshake with a random mesh secret
 //     spoof-slice    --victim ID    (valid invite) send SliceUpdates claiming device ID
-//     flood          --seconds S    (valid invite) send SliceUpdates as fast as the link takes
+//     flood          --seconds S [--store ID]   (valid invite) send SliceUpdates of store ID
+//                                   (default presence) as fast as the link takes
 //     half-open      --count N [--partial] [--hold-ms MS]   TCP connects that send nothing
 //                                   (or a partial first handshake frame), held open
 //     oversized-frame               a frame header larger than any handshake frame
@@ -75,9 +76,9 @@ Bytes presence(const std::string& name, const std::string& status, uint64_t coun
   return Bytes(reinterpret_cast<const uint8_t*>(buf.data()), reinterpret_cast<const uint8_t*>(buf.data()) + buf.size());
 }
 
-Bytes syncUpdate(const DeviceId& device, uint64_t version, const Bytes& data) {
+Bytes syncUpdate(const DeviceId& device, uint64_t version, const Bytes& data, const std::string& store = "presence") {
   SliceUpdate u;
-  u.store_id = "presence";
+  u.store_id = store;
   u.slice.device_id = device;
   u.slice.version = version;
   u.slice.updated_at = 1;
@@ -206,13 +207,14 @@ int flood(EventLoop& loop, Env& env, const Key32& psk, const std::string& target
   uint64_t sent = 0, joins = 0, disconnects = 0;
   std::string reason;
   const Bytes data = presence("hostile", "flood", 0);
+  const std::string store = f.count("store") ? f.at("store") : "presence";
   while (Clock::now() < stop) {
     auto s = joined(loop, env, psk, target, stop);
     if (!s) break;
     ++joins;
     uint64_t version = 0;
     while (!s->closed() && Clock::now() < stop) {
-      for (int i = 0; i < 256 && s->send(syncUpdate(s->id(), ++version, data)).isOk(); ++i) ++sent;
+      for (int i = 0; i < 256 && s->send(syncUpdate(s->id(), ++version, data, store)).isOk(); ++i) ++sent;
       uv_run(loop.uv(), UV_RUN_NOWAIT);
     }
     // Let the node's verdict (a close) arrive.

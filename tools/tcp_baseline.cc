@@ -10,15 +10,29 @@
 //     (ping-pong paced at --rate; one-way from a CLOCK_MONOTONIC stamp the server compares)
 //   TPUT size=S msgs_per_s=.. mb_per_s=..
 //     (one-way stream of length-prefixed messages for --seconds, counted by the server)
+//   AEAD size=S mb_per_s=..
+//     (libsodium ChaCha20-Poly1305 IETF, the cipher of a link, encrypting S-byte messages for
+//      --seconds / 4; per second of this thread's CPU time: the speed of one core)
+// and once
+//   WAKE placement=any|same-core|cross-core samples=N p50_us=.. p99_us=.. p999_us=..
+//     (a thread stamps CLOCK_MONOTONIC and calls uv_async_send at --rate; the time until the
+//      async callback runs on an idle libuv loop thread: the wake-up a set() from an
+//      application thread costs a node. `any`: the scheduler places both threads; same-core /
+//      cross-core: pinned to CPU 0 / CPUs 0 and 1, the latter only with 2+ CPUs)
 // Loopback only; every phase is bounded in count and time.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <uv.h>
 
+#include <sodium.h>
+
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "tools/bench_support.h"
 
@@ -223,6 +237,91 @@ void runTput(int fd, Child& server, size_t size, double seconds) {
   std::printf("TPUT size=%zu msgs_per_s=%.0f mb_per_s=%.1f\n", size, msgs / secs, bytes / secs / 1e6);
 }
 
+// ------------------------------------------------------------------ cross-thread wake
+// Pins the calling thread to `cpu` (-1: leave it where the scheduler puts it).
+void pinThread(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+struct WakeProbe {
+  uv_loop_t loop;
+  uv_async_t async;
+  std::atomic<int64_t> stamp{0};
+  std::atomic<uint32_t> seq{0};
+  uint32_t seen = 0;
+  std::atomic<bool> stop{false};
+  std::vector<double> latency_us;  // loop thread until joined
+};
+
+// uv_async_send from a paced thread to a libuv loop thread idle in epoll_wait, `count` times.
+void runWake(const char* placement, int loop_cpu, int sender_cpu, int count, int rate) {
+  WakeProbe p;
+  p.latency_us.reserve(static_cast<size_t>(count));
+  uv_loop_init(&p.loop);
+  p.async.data = &p;
+  uv_async_init(&p.loop, &p.async, [](uv_async_t* a) {
+    auto* w = static_cast<WakeProbe*>(a->data);
+    const int64_t now = monoNs();
+    // One sample per send: a coalesced wake-up (two sends, one callback) is not counted.
+    const uint32_t seq = w->seq.load();
+    if (seq == w->seen + 1) w->latency_us.push_back(static_cast<double>(now - w->stamp.load()) / 1000.0);
+    w->seen = seq;
+    if (w->stop.load()) uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+  });
+  std::thread loop_thread([&] {
+    pinThread(loop_cpu);
+    uv_run(&p.loop, UV_RUN_DEFAULT);
+  });
+  std::thread sender([&] {
+    pinThread(sender_cpu);
+    const int64_t start = monoNs() + 20000000, period = 1000000000LL / std::max(rate, 1);
+    for (int i = 0; i < count; ++i) {
+      sleepUntilNs(start + i * period);
+      p.stamp.store(monoNs());
+      p.seq.fetch_add(1);
+      uv_async_send(&p.async);
+    }
+    sleepUntilNs(monoNs() + 2 * period);
+    p.stop.store(true);
+    uv_async_send(&p.async);
+  });
+  sender.join();
+  loop_thread.join();
+  uv_loop_close(&p.loop);
+  std::printf("WAKE placement=%s samples=%zu p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", placement, p.latency_us.size(),
+              percentile(p.latency_us, 0.5), percentile(p.latency_us, 0.99), percentile(p.latency_us, 0.999));
+  std::fflush(stdout);
+}
+
+// ------------------------------------------------------------------ AEAD on one core
+void runAead(size_t size, double seconds) {
+  if (sodium_init() < 0) return;
+  std::vector<unsigned char> key(crypto_aead_chacha20poly1305_ietf_KEYBYTES, 7), nonce(crypto_aead_chacha20poly1305_ietf_NPUBBYTES, 0);
+  std::vector<unsigned char> msg(size, 0x5a), out(size + crypto_aead_chacha20poly1305_ietf_ABYTES);
+  // CPU time of this thread, not wall time: the speed of one core, even on a loaded machine.
+  auto cpuNs = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  };
+  const int64_t end = monoNs() + static_cast<int64_t>(seconds * 1e9), cpu0 = cpuNs();
+  uint64_t n = 0;
+  for (; monoNs() < end && n < 100000000; ++n) {
+    std::memcpy(nonce.data() + 4, &n, 8);
+    unsigned long long out_len = 0;
+    crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, msg.data(), msg.size(), nullptr, 0, nullptr,
+                                              nonce.data(), key.data());
+  }
+  const double secs = std::max(1e-9, static_cast<double>(cpuNs() - cpu0) / 1e9);
+  std::printf("AEAD size=%zu msgs_per_s=%.0f mb_per_s=%.1f\n", size, static_cast<double>(n) / secs,
+              static_cast<double>(n * size) / secs / 1e6);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,7 +354,12 @@ int main(int argc, char** argv) {
     runTput(fd, server, size, std::min(seconds, 30.0));
     std::fflush(stdout);
     close(fd);
+    runAead(size, std::min(seconds, 30.0) / 4);
   }
+  const int wake_count = std::min(count, 100000);
+  runWake("any", -1, -1, wake_count, rate);
+  runWake("same-core", 0, 0, wake_count, rate);
+  if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) runWake("cross-core", 0, 1, wake_count, rate);
   close(server.in);
   server.in = -1;
   reap(server, false);

@@ -66,6 +66,19 @@ TEST(ConfigFile, ErrorsNameTheFileTheLineAndTheProblem) {
   EXPECT_NE(level.status().message().find("unknown log level 'loud'"), std::string::npos);
 }
 
+// Found by fuzz/daemon_config_fuzzer.cc (with _GLIBCXX_ASSERTIONS): a list key whose value has
+// no entries read the size of an empty optional.
+TEST(ConfigFile, AListKeyWithoutEntriesSetsNothing) {
+  auto empty = parseConfigText("peer = ,\nstore =\ninterface = , ,\n", "my.conf");
+  ASSERT_TRUE(empty.isOk()) << empty.status().toString();
+  EXPECT_FALSE(empty->peers.has_value());
+  EXPECT_FALSE(empty->stores.has_value());
+  EXPECT_FALSE(empty->interfaces.has_value());
+  auto later = parseConfigText("peer = ,\npeer = 10.0.0.1:7000\n", "my.conf");
+  ASSERT_TRUE(later.isOk());
+  EXPECT_EQ(later->peers, std::vector<std::string>{"10.0.0.1:7000"});
+}
+
 TEST(ConfigFile, BinaryGarbageAndOversizedFilesAreRefused) {
   ScopedTempDir dir;
   std::string path = dir.file("big.conf");

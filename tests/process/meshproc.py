@@ -2,6 +2,7 @@
 
 Every wait is event-driven (lines a node prints) with a deadline; no fixed sleeps.
 """
+import fcntl
 import os
 import selectors
 import signal
@@ -9,6 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+PIPE_BYTES = 1024 * 1024
 
 
 class Node:
@@ -23,8 +28,17 @@ class Node:
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, bufsize=0)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        try:  # room for ~1 s of a flooded node's output, so a briefly descheduled test does not block it
+            fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # above /proc/sys/fs/pipe-max-size: keep the default
         self.buffer = b""
         self.lines = []
+        self.line_times = []  # time.monotonic() when each line of `lines` was read
+        # Lines for which keep(line) is false are counted in `filtered`, not stored (a flooded
+        # node prints hundreds of thousands of them).
+        self.keep = None
+        self.filtered = 0
         self.addr = self.id = None
 
     def short(self):
@@ -35,6 +49,12 @@ class Node:
 
     def kill(self, sig=signal.SIGKILL):
         self.proc.send_signal(sig)
+
+    def cpu_seconds(self):
+        """User + system CPU time of the process so far (/proc/<pid>/stat fields 14, 15)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -73,10 +93,15 @@ class Mesh:
                 self.sel.unregister(key.fileobj)
                 continue
             n.buffer += chunk
-            while b"\n" in n.buffer:
-                line, n.buffer = n.buffer.split(b"\n", 1)
-                line = line.decode()
+            *whole, n.buffer = n.buffer.split(b"\n")  # linear: a flooded node prints fast
+            now = time.monotonic()
+            for raw in whole:
+                line = raw.decode()
+                if n.keep is not None and not n.keep(line):
+                    n.filtered += 1
+                    continue
                 n.lines.append(line)
+                n.line_times.append(now)
                 if line.startswith("LISTEN "):
                     _, n.addr, n.id = line.split()
 

@@ -1,11 +1,13 @@
 """Hostile peers against real node processes on 127.0.0.1 (tools/hostile_peer): a wrong mesh
 secret, slices claiming another device, an update flood, half-open handshakes by the hundred,
 oversized frames and messages, malformed msgpack. Each test asserts the node survives, counts
-the reason, keeps converging with its honest peers, and stays within a memory bound.
+the reason, keeps converging with its honest peers, and stays within a memory bound; the
+floods also bound the attacked node's CPU time and its honest peer's update latency.
 Usage: test_hostile_peers.py <path to mesh_demo> (hostile_peer is built beside it)."""
 import os
 import subprocess
 import sys
+import time
 
 from meshproc import run
 
@@ -25,6 +27,18 @@ def stats(mesh, n):
     mesh.wait(lambda: len([l for l in n.lines if l.startswith("STATS")]) > before, 5, "stats")
     last = [l for l in n.lines if l.startswith("STATS")][-1]
     return {k: int(v) for k, v in (kv.split("=") for kv in last.split()[1:])}
+
+
+def stats_when(mesh, n, pred, what, timeout=5):
+    """The node's counters once pred(counters) holds: it may count an event just after the
+    hostile peer saw its effect (a closed connection)."""
+    got = {}
+
+    def ready():
+        got.update(stats(mesh, n))
+        return pred(got)
+    mesh.wait(ready, timeout, what)
+    return got
 
 
 def fd_count(n):
@@ -56,8 +70,8 @@ def wrong_secret_never_joins(mesh):
     r = hostile("--target", a.addr, "--invite", mesh.invite, "--mode", "wrong-secret", "--count", "5")
     assert r["established"] == "0", r
     assert r["closed"] == "5", r
-    s = stats(mesh, a)
-    assert s["handshakes_failed"] >= 5 and s["protocol_errors"] >= 5, s
+    s = stats_when(mesh, a, lambda s: s["handshakes_failed"] >= 5 and s["protocol_errors"] >= 5,
+                   "5 failed handshakes counted")
     assert s["peers"] == 1, s
     alive(a, b)
     still_converging(mesh, a, b, "ws")
@@ -72,8 +86,7 @@ def slice_claiming_another_device_is_dropped(mesh):
     mesh.wait(lambda: mesh.view(a).get(b.short()) == "b:real", 10, "a sees b")
     r = hostile("--target", a.addr, "--invite", mesh.invite, "--mode", "spoof-slice", "--victim", b.id)
     assert r["joined"] == "1" and r["sent"] == "20", r
-    s = stats(mesh, a)
-    assert s["spoofed"] >= 20, s
+    stats_when(mesh, a, lambda s: s["spoofed"] >= 20, "20 spoofed slices counted")
     assert mesh.view(a).get(b.short()) == "b:real", mesh.view(a)
     assert not any("pwned" in l for l in a.lines + c.lines), "a spoofed slice was applied"
     # b's real, lower-versioned updates still win everywhere.
@@ -82,42 +95,111 @@ def slice_claiming_another_device_is_dropped(mesh):
     alive(a, b, c)
 
 
-def update_flood_is_rate_limited_and_others_unaffected(mesh):
-    # The defaults (400,000 envelopes/s) sit above what an honest peer reaches, so a flooder on
-    # this machine, slower still under ASan, may never cross them: the node under attack gets
-    # the limit a presence-style deployment would set.
-    a, b = pair(mesh, extra=("--rate-limit", "5000"))
+SANITIZED = "ASAN_OPTIONS" in os.environ
+# Bounds of the flood tests (docs/RELIABILITY.md). The node handles every peer on its one loop
+# thread, so a flooder costs it at most that thread: CPU time over the flood window <= 1.1 x the
+# window. Per envelope the flooder sent: decrypt + decode + rate limit (+ apply when admitted).
+FLOOD_SECONDS = 8
+FLOOD_CPU_CORES = 1.1
+FLOOD_CPU_US_PER_ENVELOPE = 150 if SANITIZED else 15  # measured 2-5 us (ASan: 29-56 us)
+FLOOD_RSS_GROWTH_KIB = 4 * 1024       # outside ASan (its quarantine keeps freed memory)
+# Set on b -> applied on a, during the flood. A node handles what one link has buffered in one
+# loop turn (docs/RELIABILITY.md, Limits): a full-speed flood delays others by up to ~100 ms
+# (measured 41-92 ms on a quiet machine, ~0.4 ms without a flood). Under ASan (5-15x slower)
+# only starvation towards the 3 s liveness timeout is asserted.
+HONEST_LATENCY_S = 2.0 if SANITIZED else 0.25
+HONEST_UPDATES = 20                    # at 10/s, all inside the flood window
+DISCONNECT_AFTER_DROPS = 20000         # PeerRateLimitOptions::disconnect_after_drops (default)
+
+
+def flood(mesh, a, b, tag):
+    """Floods `a` from hostile_peer for FLOOD_SECONDS while b sets HONEST_UPDATES values at
+    10/s. Returns (hostile result, stats of a, honest latencies in s, cpu seconds, window s,
+    rss growth KiB). Honest updates start once a has applied the flooder's first update."""
+    a.keep = lambda l: " hostile " not in l  # the flooder's own UPDATED lines: counted only
     rss0, fds0 = a.rss_kib(), fd_count(a)
-    flood = subprocess.Popen([HOSTILE, "--target", a.addr, "--invite", mesh.invite, "--mode", "flood",
-                              "--seconds", "6", "--timeout-ms", "20000"], stdout=subprocess.PIPE, text=True)
+    cpu0, t0 = a.cpu_seconds(), time.monotonic()
+    # At the lowest priority: on a LAN the flooder's CPU is not the node's; here it must not
+    # take the CPU the node and this test need (it still floods with whatever is left). Not
+    # under ASan: there the instrumented flooder is slow itself and, niced beside the other
+    # sanitized tests, barely floods; the latency bound there is loose anyway.
+    proc = subprocess.Popen([HOSTILE, "--target", a.addr, "--invite", mesh.invite, "--mode", "flood",
+                             "--seconds", str(FLOOD_SECONDS), "--timeout-ms", "20000"],
+                            stdout=subprocess.PIPE, text=True,
+                            preexec_fn=None if SANITIZED else (lambda: os.nice(19)))
+    latencies = []
     try:
-        for i in range(5):  # while the flood runs, b's updates keep reaching a
-            b.tell(f"set during{i}")
-            mesh.wait(lambda i=i: mesh.view(a).get(b.short()) == f"b:during{i}", 5, f"a sees during{i}")
+        mesh.wait(lambda: a.filtered > 0, 10, "the flood reaching a")
+        for i in range(HONEST_UPDATES):  # while the flood runs, b's updates keep reaching a
+            want = f"UPDATED {b.short()} b {tag}{i}"
+            start = time.monotonic()
+            b.tell(f"set {tag}{i}")
+            mesh.wait(lambda: want in a.lines, 5, f"a sees {tag}{i}")
+            latencies.append(a.line_times[a.lines.index(want)] - start)
+            mesh.wait(lambda: time.monotonic() >= start + 0.1, 1, "pacing")  # reads output meanwhile
+        assert proc.poll() is None, "the flood ended before the honest updates did"
         # Keep reading the nodes' output meanwhile: a node blocked on a full stdout pipe would
         # look like a node starved by the flood.
-        mesh.wait(lambda: flood.poll() is not None, 30, "flood end")
-        out = flood.stdout.read()
+        mesh.wait(lambda: proc.poll() is not None, 30, "flood end")
+        window = time.monotonic() - t0
+        cpu = a.cpu_seconds() - cpu0
+        out = proc.stdout.read()
     finally:
-        if flood.poll() is None:
-            flood.kill()
-            flood.wait()
-    assert "RESULT " in out, f"hostile_peer exited {flood.returncode} without a result: {out!r}"
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "RESULT " in out, f"hostile_peer exited {proc.returncode} without a result: {out!r}"
     r = dict(kv.split("=", 1) for kv in out.split("RESULT ")[-1].split())
     s = stats(mesh, a)
-    print(f"  flood: hostile joined {r['joined']}x and sent {r['sent']} updates; node dropped {s['rate_limited']}, "
-          f"disconnected {s['flood_disconnects']}x; rss {rss0} -> {a.rss_kib()} KiB", flush=True)
-    assert int(r["sent"]) > 20000, r
-    assert s["rate_limited"] > 0, s
-    assert s["flood_disconnects"] >= 1 and int(r["disconnected"]) >= 1, (r, s)
     grew = a.rss_kib() - rss0
-    # Under ASan its quarantine holds freed memory by design: only fds are meaningful there.
-    if "ASAN_OPTIONS" not in os.environ:
-        assert grew < 64 * 1024, f"node grew by {grew} KiB under the flood"
+    print(f"  flood ({tag}): hostile joined {r['joined']}x, sent {r['sent']} updates; a applied {a.filtered} of them, "
+          f"dropped {s['rate_limited']}, disconnected it {s['flood_disconnects']}x; a's CPU {cpu:.2f} s over "
+          f"{window:.2f} s ({cpu / max(1, int(r['sent'])) * 1e6:.2f} us per envelope sent); rss {rss0} -> "
+          f"{rss0 + grew} KiB; honest set->applied max {max(latencies) * 1e3:.1f} ms, median "
+          f"{sorted(latencies)[len(latencies) // 2] * 1e3:.1f} ms", flush=True)
+    assert int(r["sent"]) > 20000, r
+    assert cpu <= FLOOD_CPU_CORES * window, f"a used {cpu:.2f} s of CPU in {window:.2f} s"
+    assert cpu / int(r["sent"]) * 1e6 <= FLOOD_CPU_US_PER_ENVELOPE, (cpu, r)
+    if not SANITIZED:
+        assert grew <= FLOOD_RSS_GROWTH_KIB, f"a grew by {grew} KiB under the flood"
+    assert max(latencies) <= HONEST_LATENCY_S, f"honest updates took up to {max(latencies) * 1e3:.0f} ms: {latencies}"
     assert not any(l.startswith("REMOVED") for l in b.lines), "b lost a during the flood"
-    still_converging(mesh, a, b, "postflood")
+    still_converging(mesh, a, b, "post" + tag)
     mesh.wait(lambda: fd_count(a) <= fds0 + 2, 10, "fds back to baseline")
     alive(a, b)
+    return r, s
+
+
+def update_flood_is_rate_limited_and_others_unaffected(mesh):
+    # The defaults (400,000 envelopes/s) sit above what an honest peer reaches, so a flooder on
+    # this machine may never cross them: this node gets the limit a presence-style deployment
+    # would set, and must drop the excess and cut the flooder off.
+    a, b = pair(mesh, extra=("--rate-limit", "5000"))
+    r, s = flood(mesh, a, b, "lim")
+    assert s["rate_limited"] > 0, s
+    # One identity dropped 20,000 times within the flood (8 s < the 10 s window) must have been
+    # cut off. (A niced flooder on a machine busy with other tests may not get that far.)
+    if s["rate_limited"] >= DISCONNECT_AFTER_DROPS or int(r["joined"]) > 1:
+        assert s["flood_disconnects"] >= 1 and int(r["disconnected"]) >= 1, (r, s)
+    else:
+        print(f"  note: the flood stayed below {DISCONNECT_AFTER_DROPS} drops: no disconnect expected", flush=True)
+    # What a applied of the flood is bounded by the limit (plus one burst per flooder identity).
+    assert a.filtered <= 5000 * (FLOOD_SECONDS + 1) * (int(r["joined"]) + 1), (a.filtered, r)
+
+
+def update_flood_with_default_limits(mesh):
+    # Default limits: however many of the flood's updates the node admits, it stays within its
+    # CPU and memory bounds and its honest peer's updates still land within the latency bound.
+    if SANITIZED:
+        # Known limit (docs/RELIABILITY.md): a node reads and applies everything one link has
+        # buffered in one loop turn. At ASan's ~55 us per applied update, on a machine shared
+        # with other sanitized tests, such a turn outlasted the 3 s liveness timeout and the
+        # honest peer evicted the node. The optimised build handles it (~5 us per update).
+        print("  SKIP under ASan: a flood admitted in full starves the node's heartbeats there", flush=True)
+        return
+    a, b = pair(mesh)
+    r, s = flood(mesh, a, b, "def")
+    assert a.filtered > 0, "a applied none of the flood"
 
 
 def half_open_handshakes_by_the_hundred(mesh):
@@ -129,8 +211,7 @@ def half_open_handshakes_by_the_hundred(mesh):
         # Past max_pending_handshakes (64) the node refuses at once.
         assert int(r["closed_by_node"]) >= int(r["opened"]) - 64, r
         still_converging(mesh, a, b, "ho" + str(len(extra)))
-    s = stats(mesh, a)
-    assert s["refused_pending"] >= 2 * (250 - 64), s
+    stats_when(mesh, a, lambda s: s["refused_pending"] >= 2 * (250 - 64), "refused half-open connections counted")
     mesh.wait(lambda: fd_count(a) <= fds0 + 2, 10, "half-open sockets released")
     alive(a, b)
 
@@ -141,8 +222,7 @@ def oversized_frames_and_messages_close_the_link(mesh):
     assert r["disconnected"] == "1", r
     r = hostile("--target", a.addr, "--invite", mesh.invite, "--mode", "oversized-message")
     assert r["joined"] == "1" and r["disconnected"] == "1", r
-    s = stats(mesh, a)
-    assert s["handshakes_failed"] >= 1, s
+    stats_when(mesh, a, lambda s: s["handshakes_failed"] >= 1, "the oversized handshake frame counted")
     alive(a, b)
     still_converging(mesh, a, b, "big")
 
@@ -153,9 +233,7 @@ def malformed_msgpack_is_counted_and_closes_the_link(mesh):
     assert r["joined"] == "1", r
     assert r["link_kept_after_bad_sync"] == "1", r  # bad sync payloads: dropped, counted
     assert r["disconnected"] == "1", r               # a non-msgpack envelope: link closed
-    s = stats(mesh, a)
-    assert s["malformed"] >= 4, s
-    assert s["protocol_errors"] >= 1, s
+    stats_when(mesh, a, lambda s: s["malformed"] >= 4 and s["protocol_errors"] >= 1, "malformed input counted")
     alive(a, b)
     still_converging(mesh, a, b, "mal")
 
@@ -165,5 +243,6 @@ if __name__ == "__main__":
         print(f"FAIL: {HOSTILE} not built (cmake --build <dir> --target hostile_peer)")
         sys.exit(1)
     run([wrong_secret_never_joins, slice_claiming_another_device_is_dropped,
-         update_flood_is_rate_limited_and_others_unaffected, half_open_handshakes_by_the_hundred,
+         update_flood_is_rate_limited_and_others_unaffected, update_flood_with_default_limits,
+         half_open_handshakes_by_the_hundred,
          oversized_frames_and_messages_close_the_link, malformed_msgpack_is_counted_and_closes_the_link])
