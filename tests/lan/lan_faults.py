@@ -103,6 +103,9 @@ class Probe:
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buffer = b""
         self.lines = []
+        self.line_times = []
+        self.keep = None  # every line is kept
+        self.filtered = 0
         self.addr = self.id = None
         mesh.sel.register(self.proc.stdout, selectors.EVENT_READ, self)
 
