@@ -44,13 +44,7 @@ constexpr const char* kStores[] = {"presence", "sensors", "config", "a.b-c_d"};
 LocalDevice device(const std::string& name, uint8_t seed) {
   Key32 priv;
   priv.fill(seed);
-  Identity ident = Identity::fromPrivateKey(priv, name);
-  LocalDevice d;
-  d.keys.priv = ident.privateKey();
-  d.keys.pub = ident.publicKey();
-  d.id = ident.deviceId();
-  d.name = name;
-  return d;
+  return LocalDevice::of(Identity::fromPrivateKey(priv, name));
 }
 
 std::string stateDir() {

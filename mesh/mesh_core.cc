@@ -49,7 +49,7 @@ Result<std::string> MeshCore::start() {
   }
   for (DiscoverySource* d : discovery_) startDiscovery(d);
   tick_timer_ = env_.newTimer([this] { onTick(); });
-  tick_timer_->start(std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4);
+  tick_timer_->start(tickPeriod());
   return listen_address_;
 }
 
@@ -444,7 +444,7 @@ void MeshCore::destroyLater(PeerSession* s) {
 
 void MeshCore::onTick() {
   const Micros now = env_.now();
-  const Micros period = std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4;
+  const Micros period = tickPeriod();
   // A tick more than a period late means this loop did not run meanwhile (a stopped or starved
   // process, a suspended machine). What the peers sent in that time is still unread in the
   // sockets, and the loop runs timers before it reads: judging their silence now would evict

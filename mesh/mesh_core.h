@@ -18,6 +18,7 @@
 // spoofed or early goodbye cannot cut a working link.
 #pragma once
 
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 
 #include "base/env.h"
 #include "mesh/discovery.h"
+#include "mesh/identity.h"
 #include "mesh/link_error.h"
 #include "mesh/message_bus.h"
 #include "mesh/peer_events.h"
@@ -70,6 +72,15 @@ struct LocalDevice {
   KeyPair keys;
   DeviceId id;
   std::string name;
+
+  static LocalDevice of(const Identity& identity) {
+    LocalDevice d;
+    d.keys.priv = identity.privateKey();
+    d.keys.pub = identity.publicKey();
+    d.id = identity.deviceId();
+    d.name = identity.name();
+    return d;
+  }
 };
 
 struct MeshStats {
@@ -175,6 +186,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // Whether a peer whose link dropped is waiting for a redial of `endpoint` to settle it.
   bool awaitingRedial(const std::string& endpoint) const;
   void onTick();
+  // Liveness and heartbeats are checked four times per the shorter of the two intervals.
+  Micros tickPeriod() const { return std::min(options_.heartbeat_interval, options_.liveness_timeout) / 4; }
   void destroyLater(PeerSession* s);
   size_t handshakingSessions() const;
   // False if the envelope must be dropped (and maybe the session closed) for flooding.

@@ -87,13 +87,8 @@ Status MeshNode::closeStatus() const {
 Status MeshNode::startOnLoop() {
   transport_ = std::make_unique<MultiListenTransport>(
       [this] { return std::make_unique<TcpTransport>(*loop_, options_.tcp); });
-  LocalDevice local;
-  local.keys.priv = identity_.privateKey();
-  local.keys.pub = identity_.publicKey();
-  local.id = device_id_;
-  local.name = name_;
   Key32 psk = secret_.psk();
-  core_ = std::make_unique<MeshCore>(*env_, *transport_, std::move(local), psk, options_.mesh);
+  core_ = std::make_unique<MeshCore>(*env_, *transport_, LocalDevice::of(identity_), psk, options_.mesh);
   sodium_memzero(psk.data(), psk.size());
   for (PeerObserver* o : early_observers_) core_->addObserver(o);
   early_observers_.clear();

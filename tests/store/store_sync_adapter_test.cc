@@ -10,11 +10,10 @@ namespace meshslice {
 namespace {
 
 using test::Pos;
+using test::pos;
 using test::PosStore;
 using test::SyncCluster;
 using test::SyncNode;
-
-Pos pos(int i) { return Pos{i, -i, "p" + std::to_string(i)}; }
 
 TEST(StoreSyncAdapter, FiveNodesConverge) {
   SyncCluster c;

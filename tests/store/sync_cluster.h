@@ -23,6 +23,9 @@ struct Pos {
   MSGPACK_DEFINE(x, y, label);
   friend bool operator==(const Pos&, const Pos&) = default;
 };
+
+// The i-th distinct position the tests write.
+inline Pos pos(int i) { return Pos{i, -i, "p" + std::to_string(i)}; }
 inline std::ostream& operator<<(std::ostream& os, const Pos& p) {
   return os << "Pos{" << p.x << "," << p.y << "," << p.label << "}";
 }

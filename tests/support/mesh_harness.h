@@ -35,13 +35,7 @@ struct EventLog : PeerObserver {
 inline LocalDevice makeDevice(const std::string& name, uint8_t seed) {
   Key32 priv;
   priv.fill(seed);
-  Identity ident = Identity::fromPrivateKey(priv, name);
-  LocalDevice d;
-  d.keys.priv = ident.privateKey();
-  d.keys.pub = ident.publicKey();
-  d.id = ident.deviceId();
-  d.name = name;
-  return d;
+  return LocalDevice::of(Identity::fromPrivateKey(priv, name));
 }
 
 struct TestNode {
