@@ -59,7 +59,23 @@ void TcpLink::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     self->handler_->onFrame(frame);
     return self->open_ && !self->closing_;  // the handler may have closed us
   });
-  if (!st.isOk()) self->fail(st);
+  if (!st.isOk()) {
+    self->fail(st);
+    return;
+  }
+  // A short read drained the socket; a full one means more is waiting (libuv reads again).
+  self->full_reads_ = static_cast<size_t>(nread) == buf->len ? self->full_reads_ + 1 : 0;
+  if (self->full_reads_ >= kFullReadsPerTurn && self->open_ && !self->closing_) self->yieldTurn();
+}
+
+void TcpLink::yieldTurn() {
+  full_reads_ = 0;
+  uv_read_stop(handle_->stream());
+  loop_.runAtTurnEnd([alive = alive_, this] {
+    if (!*alive || !open_ || closing_) return;
+    int rc = uv_read_start(handle_->stream(), &TcpLink::onAlloc, &TcpLink::onRead);
+    if (rc != 0) fail(ioError(std::string("read start: ") + uv_strerror(rc)));
+  });
 }
 
 Status TcpLink::admit(size_t body_size) {

@@ -20,6 +20,13 @@ struct TcpLinkOptions {
   uint64_t close_linger_ms = 1000;
 };
 
+// Full 64 KiB reads one link may take in a row before it yields the loop turn to others:
+// libuv reads a ready socket up to 32 times (2 MiB) per turn, so a peer that keeps our socket
+// full (a flood, a bulk stream) would otherwise delay every other link by the time it takes to
+// decrypt and apply 2 MiB. Past the budget the link stops reading and resumes at the end of the
+// turn, after the other ready sockets had theirs.
+inline constexpr int kFullReadsPerTurn = 4;
+
 class TcpLink final : public Link {
  public:
   // Takes ownership of an initialized, connected TCP handle.
@@ -50,6 +57,8 @@ class TcpLink final : public Link {
   // The checks sendFrame and sendFrameWith share: open, size, queue room.
   Status admit(size_t body_size);
   void flush();
+  // After kFullReadsPerTurn full reads: stop reading until the end of this loop turn.
+  void yieldTurn();
   void fail(const Status& reason);
   void finishClose();
 
@@ -67,6 +76,7 @@ class TcpLink final : public Link {
   size_t inflight_bytes_ = 0;
   bool open_ = true;
   bool closing_ = false;  // close() called; flushing
+  int full_reads_ = 0;    // full reads in a row, this turn
   mutable bool busy_ = false;  // a sendFrame or hasRoomFor said no; owe an onLinkDrained
   Status close_reason_;
   std::string remote_;

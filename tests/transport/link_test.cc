@@ -1,10 +1,18 @@
 // One behaviour suite run over every Link implementation (TCP on 127.0.0.1 and the in-memory
 // transport), as wireguard-go runs its bind tests over real and test binds.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "base/fake_env.h"
 #include "tests/support/loop_helpers.h"
 #include "transport/memory_transport.h"
+#include "transport/address.h"
 #include "transport/tcp_transport.h"
 
 namespace meshslice {
@@ -246,6 +254,91 @@ TEST(MemoryLink, PausedReaderHoldsBackTheSendersQueue) {
   env.runPending();
   EXPECT_EQ(rs.frames.size(), 2u);
   EXPECT_EQ(rc.drained, 1);
+}
+
+// A peer that keeps our socket full gets at most kFullReadsPerTurn full reads per loop turn
+// (libuv alone would read it up to 32 times): the other links of the loop are not held up by
+// the time it takes to handle 2 MiB. A blocking sender thread streams 24 MiB; the handler
+// hashes every frame (slower than the sender, as decrypting is), so the socket stays full; a
+// prepare handle (it runs once per turn, before the poll) measures the bytes of each turn.
+TEST(TcpLink, AFullSocketYieldsTheLoopTurnAfterTheReadBudget) {
+  constexpr size_t kBody = 65000;
+  constexpr int kFrames = 24 * 1024 * 1024 / kBody;
+  EventLoop loop;
+  {
+    TcpTransport transport(loop);
+    std::unique_ptr<Link> server;
+    auto addr = transport.listen("127.0.0.1:0", [&](std::unique_ptr<Link> l) { server = std::move(l); });
+    ASSERT_TRUE(addr.isOk());
+    auto hp = splitHostPort(addr.value());
+    ASSERT_TRUE(hp);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(hp->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    ASSERT_TRUE(test::runUntil(loop, [&] { return server != nullptr; }));
+
+    struct Hasher : LinkHandler {
+      size_t bytes = 0, frames = 0;
+      std::optional<Status> closed;
+      uint8_t digest[32] = {};
+      void onFrame(ByteView f) override {
+        uint8_t in[64];
+        std::copy_n(digest, 32, in);
+        crypto_generichash(in + 32, 32, f.data(), f.size(), nullptr, 0);
+        crypto_generichash(digest, 32, in, sizeof in, nullptr, 0);
+        bytes += kFrameHeaderSize + f.size();
+        ++frames;
+      }
+      void onLinkClosed(const Status& s) override { closed = s; }
+      void onLinkDrained() override {}
+    } h;
+    size_t per_turn_max = 0, at_last_turn = 0;
+    struct Probe { Hasher* h; size_t* max; size_t* last; } probe{&h, &per_turn_max, &at_last_turn};
+    UvHandle<uv_prepare_t> turn;
+    uv_prepare_init(loop.uv(), turn.get());
+    turn.markInitialized(&probe);
+    uv_prepare_start(turn.get(), [](uv_prepare_t* t) {
+      if (auto* p = ownerOf<Probe>(t)) {
+        *p->max = std::max(*p->max, p->h->bytes - *p->last);
+        *p->last = p->h->bytes;
+      }
+    });
+    uv_unref(turn.handle());
+    server->start(&h);
+
+    Bytes body(kBody);
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<uint8_t>(i * 7);
+    Bytes frame;
+    appendFrame(frame, body);
+    std::thread sender([&] {
+      for (int i = 0; i < kFrames; ++i) {
+        for (size_t off = 0; off < frame.size();) {
+          ssize_t n = send(fd, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+          if (n <= 0) return;
+          off += static_cast<size_t>(n);
+        }
+      }
+    });
+    const bool all = test::runUntil(loop, [&] { return h.frames == static_cast<size_t>(kFrames) || h.closed; }, 60000);
+    sender.join();
+    close(fd);
+    EXPECT_TRUE(all) << h.frames << " of " << kFrames << " frames";
+    EXPECT_FALSE(h.closed.has_value());
+    // What kFrames copies of `frame` hash to, computed the same way.
+    Hasher expect;
+    for (int i = 0; i < kFrames; ++i) expect.onFrame(body);
+    EXPECT_TRUE(std::equal(std::begin(h.digest), std::end(h.digest), std::begin(expect.digest)));
+    // The budget's reads, plus the partial frame the decoder carried over from the turn before.
+    EXPECT_LE(per_turn_max, (kFullReadsPerTurn + 1) * 64 * 1024);
+    EXPECT_GT(per_turn_max, 0u);
+    std::printf("largest turn: %zu bytes (budget %d x 64 KiB)\n", per_turn_max, kFullReadsPerTurn);
+    server.reset();
+  }
+  test::expectCleanClose(loop);
 }
 
 TEST(TcpTransport, ConnectToAClosedPortFailsThroughTheCallback) {
