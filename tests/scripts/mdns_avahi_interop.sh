@@ -256,25 +256,36 @@ found_all() {
 }
 wait_for 40 "our nodes to find avahi's service and each other" found_all
 wait_for 60 "avahi-browse" test -e "$WORK/browse.done"
-# Legacy unicast queries (RFC 6762 §6.7) to node B from ns A, for a record it has (A: the
-# reply carries AAAA and NSEC additionals) and for a type its instance lacks (A: an NSEC
-# negative answer, §6.1); tshark checks below that both replies dissect cleanly.
+# Legacy queries (RFC 6762 §6.7: from a port other than 5353, so answered by unicast to that
+# port) for node B's records from ns A, for a record it has (A: the reply carries AAAA and
+# NSEC additionals) and for a type its instance lacks (A: an NSEC negative answer, §6.1);
+# tshark checks below that both replies dissect cleanly. Sent to the mDNS group on vA, not to
+# 10.77.0.2:5353: in ns B the recorder shares the port with the node (SO_REUSEPORT), and the
+# kernel hands a unicast datagram to one socket of the group by a hash of its source, so about
+# every other source port would reach only the recorder. Replies from anyone but node B (avahi,
+# node A) are skipped.
 cat >"$WORK/legacy_query.py" <<'PY'
-import socket, struct, sys
-def query(name, qtype):
+import socket, struct, sys, time
+def query(qid, name, qtype):
     wire = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
-    return struct.pack(">6H", 0x4242, 0, 1, 0, 0, 0) + wire + struct.pack(">HH", qtype, 1)
+    return struct.pack(">6H", qid, 0, 1, 0, 0, 0) + wire + struct.pack(">HH", qtype, 1)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-for name in sys.argv[1:]:
-    s.sendto(query(name, 1), ("10.77.0.2", 5353))
-    data, _ = s.recvfrom(9000)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.77.0.1"))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+for qid, name in enumerate(sys.argv[1:], start=0x4242):
+    s.sendto(query(qid, name, 1), ("224.0.0.251", 5353))
+    deadline = time.monotonic() + 5
+    while True:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        data, src = s.recvfrom(9000)  # raises TimeoutError past the deadline
+        if src[0] == "10.77.0.2" and len(data) >= 12 and struct.unpack(">H", data[:2])[0] == qid:
+            break
     an, ar = struct.unpack(">H", data[6:8])[0], struct.unpack(">H", data[10:12])[0]
     print(f"legacy reply for {name}: {len(data)} bytes, {an} answer(s), {ar} additional(s)")
 PY
 in_ns "$NS_A" timeout 20 python3 "$WORK/legacy_query.py" meshslice-ours0001.local \
   "ours (OURS0001)._meshslice._tcp.local" >"$WORK/legacy.txt" 2>&1 ||
-  fail "legacy unicast queries to node B: $(cat "$WORK/legacy.txt")"
+  fail "legacy queries for node B's records: $(cat "$WORK/legacy.txt")"
 # Goodbyes: both nodes stop on SIGINT, sending TTL 0 for their records.
 kill -INT "$OURS" "$OURS_A" 2>/dev/null
 wait "$OURS" || fail "mdns_probe (ns B) exited with an error: $(cat "$WORK/oursB.err")"
