@@ -7,6 +7,8 @@
 #include <limits>
 #include <set>
 
+#include "transport/address.h"
+
 namespace meshslice {
 namespace {
 
@@ -139,13 +141,13 @@ std::string MdnsQuerier::endpoint(const DnsRecord& r, uint16_t port) const {
   char text[INET6_ADDRSTRLEN] = {};
   if (r.type == dns::kTypeA) {
     inet_ntop(AF_INET, r.a.data(), text, sizeof text);
-    return std::string(text) + ":" + std::to_string(port);
+    return joinHostPort(text, port);
   }
   inet_ntop(AF_INET6, r.aaaa.data(), text, sizeof text);
   std::string host = text;
   bool link_local = r.aaaa[0] == 0xfe && (r.aaaa[1] & 0xc0) == 0x80;
   if (link_local && !config_.interface_name.empty()) host += "%" + config_.interface_name;
-  return "[" + host + "]:" + std::to_string(port);
+  return joinHostPort(host, port);
 }
 
 std::optional<DiscoveredPeer> MdnsQuerier::view(const std::string& instance) const {

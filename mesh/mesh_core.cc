@@ -58,8 +58,7 @@ Status MeshCore::listenOnExtraAddresses() {
     auto hp = splitHostPort(address);
     if (!hp) return hp.status();
     const uint16_t port = hp->port != 0 ? hp->port : listen_port_;
-    const bool v6 = hp->host.find(':') != std::string::npos;
-    const std::string with_port = (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(port);
+    const std::string with_port = joinHostPort(hp->host, port);
     auto bound = transport_.listen(with_port, [this](std::unique_ptr<Link> link) { onAccept(std::move(link)); });
     if (!bound) return bound.status();
     listen_addresses_.push_back(bound.value());
@@ -274,11 +273,7 @@ void MeshCore::activate(PeerSession& s) {
     for (const auto& [ep, d] : dialers_)
       if (d.device == id) peer.redial_endpoint = ep;
     if (peer.redial_endpoint.empty() && s.peerListenPort() != 0) {
-      if (auto hp = splitHostPort(s.remoteAddress())) {
-        bool v6 = hp->host.find(':') != std::string::npos;
-        peer.redial_endpoint =
-            (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(s.peerListenPort());
-      }
+      if (auto hp = splitHostPort(s.remoteAddress())) peer.redial_endpoint = joinHostPort(hp->host, s.peerListenPort());
     }
   }
   bool changed = peer.info.name != info.name || peer.info.address != info.address ||

@@ -14,11 +14,6 @@ bool hostNameChar(char c) {
          c == '.' || c == '_';
 }
 
-std::string endpointOf(const std::string& address, uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 struct StaticDiscovery::Entry {
@@ -113,7 +108,7 @@ void StaticDiscovery::onLookup(Entry& e, Result<std::vector<std::string>> answer
     std::vector<std::string> endpoints;
     for (const auto& address : answer.value()) {
       if (endpoints.size() == kMaxEndpointsPerEntry) break;
-      std::string ep = endpointOf(address, e.host_port.port);
+      std::string ep = joinHostPort(address, e.host_port.port);
       if (std::find(endpoints.begin(), endpoints.end(), ep) == endpoints.end()) endpoints.push_back(ep);
     }
     e.backoff = 0;

@@ -40,17 +40,22 @@ Result<sockaddr_storage> parseSocketAddress(std::string_view text) {
   return invalidArgument("bad address '" + std::string(text) + "': host is not a numeric IP");
 }
 
+std::string joinHostPort(std::string_view host, uint16_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos;
+  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
 std::string formatSocketAddress(const sockaddr* addr) {
   char host[INET6_ADDRSTRLEN + 16] = {0};
   if (addr->sa_family == AF_INET) {
     auto* in = reinterpret_cast<const sockaddr_in*>(addr);
     uv_ip4_name(in, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+    return joinHostPort(host, ntohs(in->sin_port));
   }
   if (addr->sa_family == AF_INET6) {
     auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
     uv_ip6_name(in6, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    return joinHostPort(host, ntohs(in6->sin6_port));
   }
   return "?";
 }

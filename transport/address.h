@@ -19,6 +19,8 @@ struct HostPort {
 
 // Splits "host:port" / "[v6]:port". Rejects a missing or out-of-range port.
 Result<HostPort> splitHostPort(std::string_view text);
+// The inverse: "host:port", or "[host]:port" when the host holds a ':' (IPv6).
+std::string joinHostPort(std::string_view host, uint16_t port);
 // Numeric host only.
 Result<sockaddr_storage> parseSocketAddress(std::string_view text);
 std::string formatSocketAddress(const sockaddr* addr);

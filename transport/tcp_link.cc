@@ -28,6 +28,10 @@ TcpLink::~TcpLink() { *alive_ = false; }
 
 void TcpLink::start(LinkHandler* handler) {
   handler_ = handler;
+  startReading();
+}
+
+void TcpLink::startReading() {
   int rc = uv_read_start(handle_->stream(), &TcpLink::onAlloc, &TcpLink::onRead);
   if (rc != 0) fail(ioError(std::string("read start: ") + uv_strerror(rc)));
 }
@@ -72,19 +76,14 @@ void TcpLink::yieldTurn() {
   full_reads_ = 0;
   uv_read_stop(handle_->stream());
   loop_.runAtTurnEnd([alive = alive_, this] {
-    if (!*alive || !open_ || closing_) return;
-    int rc = uv_read_start(handle_->stream(), &TcpLink::onAlloc, &TcpLink::onRead);
-    if (rc != 0) fail(ioError(std::string("read start: ") + uv_strerror(rc)));
+    if (*alive && open_ && !closing_) startReading();
   });
 }
 
 Status TcpLink::admit(size_t body_size) {
   if (!open_ || closing_) return Status(Code::kClosed, "link closed");
   if (body_size > kMaxFrameBody) return tooLarge("frame body over 65535 bytes");
-  if (queuedBytes() + kFrameHeaderSize + body_size > options_.write_queue_limit) {
-    busy_ = true;
-    return Status(Code::kBusy, "write queue full");
-  }
+  if (!hasRoomFor(body_size)) return Status(Code::kBusy, "write queue full");  // hasRoomFor owes the drain
   return Status::ok();
 }
 

@@ -57,6 +57,7 @@ class TcpLink final : public Link {
   // The checks sendFrame and sendFrameWith share: open, size, queue room.
   Status admit(size_t body_size);
   void flush();
+  void startReading();
   // After kFullReadsPerTurn full reads: stop reading until the end of this loop turn.
   void yieldTurn();
   void fail(const Status& reason);

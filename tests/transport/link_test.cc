@@ -341,6 +341,17 @@ TEST(TcpLink, AFullSocketYieldsTheLoopTurnAfterTheReadBudget) {
   test::expectCleanClose(loop);
 }
 
+TEST(Address, JoinHostPortIsTheInverseOfSplitHostPort) {
+  EXPECT_EQ(joinHostPort("10.0.0.1", 7400), "10.0.0.1:7400");
+  EXPECT_EQ(joinHostPort("fe80::1%eth0", 7400), "[fe80::1%eth0]:7400");
+  EXPECT_EQ(joinHostPort("node1.local", 0), "node1.local:0");
+  for (const char* text : {"127.0.0.1:1", "[::1]:65535", "host-a:7400", "[fe80::1%eth0]:9"}) {
+    auto hp = splitHostPort(text);
+    ASSERT_TRUE(hp) << text;
+    EXPECT_EQ(joinHostPort(hp->host, hp->port), text);
+  }
+}
+
 TEST(TcpTransport, ConnectToAClosedPortFailsThroughTheCallback) {
   EventLoop loop;
   {
