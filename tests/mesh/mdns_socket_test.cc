@@ -19,10 +19,13 @@
 namespace meshslice {
 namespace {
 
-uint16_t testPort() {
-  // Distinct per process, so parallel runs of this binary do not hear each other.
-  return static_cast<uint16_t>(20000 + (getpid() % 20000));
-}
+// Each process gets a block of kPortsPerProcess ports (testPort() and the offsets above it),
+// so parallel test processes, whose pids are often a few apart, never share one: a test that
+// used testPort() + 1 would otherwise talk to the process with the next pid (OtherMeshIsIgnored
+// then "found" that process's mesh-1 node). 26000-32399: clear of the ranges the other suites
+// derive from their pid (20000-25999) and of the kernel's ephemeral ports (32768 and up).
+constexpr uint16_t kPortsPerProcess = 8;
+uint16_t testPort() { return static_cast<uint16_t>(26000 + (getpid() % 800) * kPortsPerProcess); }
 
 MdnsOptions options(std::string id, std::string mesh, uint16_t service_port) {
   MdnsOptions o;
@@ -159,7 +162,8 @@ TEST(MdnsDiscoveryLoopback, UnknownInterfaceFailsToStart) {
 // its first query leaves from its own ephemeral port, so the unicast reply cannot land on
 // another process's socket (a reply to the shared port reaches just one of them).
 TEST(MdnsDiscoveryLoopback, ANewcomerFindsARunningNodeInOneRoundTripOnASharedPort) {
-  for (uint16_t offset = 1; offset <= 4; ++offset) {
+  for (uint16_t offset = 1; offset <= 4; ++offset) {  // within this process's block
+    static_assert(4 < kPortsPerProcess);
     EventLoop loop;
     UvEnv env(loop);
     {
