@@ -15,7 +15,10 @@ namespace meshslice {
 // Protocol versions this build speaks. A peer is compatible if the ranges overlap; the current
 // and previous versions are accepted for rolling upgrades. Version 2 added incarnations to the
 // sync messages (store/sync_message.h); a link that negotiates 1 gets the version 1 forms.
-inline constexpr uint32_t kProtocolVersion = 2;
+// Version 3 features are used on a link only when it negotiated 3 and the peer's Hello lists
+// their capability (slice deltas: kCapabilityDelta, store/slice_delta.h); otherwise the link
+// behaves as version 2.
+inline constexpr uint32_t kProtocolVersion = 3;
 inline constexpr uint32_t kMinProtocolVersion = 1;
 
 // Envelope type codes: the first element of every envelope array.
@@ -61,8 +64,10 @@ inline constexpr size_t kMaxSyncEntries = 4096;     // digest entries / requeste
 inline constexpr std::string_view kCapabilityBus = "bus";    // Message envelopes (publish, send)
 inline constexpr std::string_view kCapabilityRpc = "rpc";    // Request / Reply envelopes
 inline constexpr std::string_view kCapabilitySync = "sync";  // store sync on namespace ms.sync (§7)
+inline constexpr std::string_view kCapabilityDelta = "delta";  // slice deltas (§7.4, version 3)
 // What this build implements, in the order it sends them.
-inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus, kCapabilityRpc, kCapabilitySync};
+inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus, kCapabilityRpc, kCapabilitySync,
+                                                          kCapabilityDelta};
 
 // Namespaces starting with this prefix, in any letter case, belong to the library ("ms.sync").
 inline constexpr std::string_view kReservedNamespacePrefix = "ms.";

@@ -38,6 +38,7 @@ void StoreSyncAdapter::stop() {
   owed_timer_.reset();
   peers_.clear();
   held_.clear();
+  bases_.clear();
   for (auto& [id, store] : stores_) {
     store->setLocalChangeListener(nullptr);
     store->clearRemoteSlices();
@@ -75,11 +76,14 @@ Status StoreSyncAdapter::removeStore(const std::string& store_id) {
   stores_.erase(it);
   incarnations_.erase(store_id);
   held_.forgetStore(store_id);
+  bases_.forgetStore(store_id);
   store->setLocalChangeListener(nullptr);
   store->clearRemoteSlices();
   for (auto& [peer_id, peer] : peers_) {
     peer.dirty.erase(store_id);
     peer.sent.erase(store_id);
+    peer.holds.erase(store_id);
+    peer.delta_sent.erase(store_id);
   }
   return Status::ok();
 }
@@ -114,7 +118,11 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
   peer = PeerState{};  // a new link: nothing sent on it yet
   peer.join_phase = join_phase;
   for (const PeerInfo& p : core_.peers())
-    if (p.id == peer_id) peer.protocol_version = p.protocol_version;
+    if (p.id == peer_id) {
+      peer.protocol_version = p.protocol_version;
+      peer.delta = std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDelta) != p.capabilities.end();
+    }
+  peer.delta = peer.delta && options_.deltas && versionFor(peer) >= kDeltaProtocolVersion;
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the
   // request that ends its join phase. Our slices wait for its join request, which follows its
   // join digest: that says which of them it holds already.
@@ -153,6 +161,14 @@ void StoreSyncAdapter::onPeerDrained(const DeviceId& peer_id) {
 
 void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
   if (stopped_) return;
+  if (isDeltaMessage(payload)) {
+    auto it = peers_.find(from);
+    if (it == peers_.end()) {
+      ++stats_.from_unlinked;
+      return;
+    }
+    return onDeltaMessage(from, it->second, payload);
+  }
   auto message = decodeSyncMessage(payload);
   if (!message) {
     ++stats_.malformed;
@@ -187,11 +203,15 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer,
     ++stats_.slices_unknown_store;
     return;
   }
-  switch (store->applyRemoteSlice(update.slice)) {
+  applyFromOwner(from, peer, update.store_id, *store, update.slice, update.incarnation);
+}
+
+void StoreSyncAdapter::applyFromOwner(const DeviceId& from, const PeerState& peer, const std::string& store_id,
+                                      ISyncableStore& store, const DeviceSlice& slice, uint64_t incarnation) {
+  switch (store.applyRemoteSlice(slice)) {
     case ApplyResult::kApplied:
       ++stats_.slices_applied;
-      held_.record(update.store_id, from, update.slice.version,
-                   versionFor(peer) >= kIncarnationProtocolVersion ? update.incarnation : 0);
+      held_.record(store_id, from, slice.version, versionFor(peer) >= kIncarnationProtocolVersion ? incarnation : 0);
       break;
     case ApplyResult::kStale: ++stats_.slices_stale; break;
     case ApplyResult::kRejected: ++stats_.slices_rejected; break;
@@ -211,6 +231,7 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
       if (ours && held != peer.join_current.end() && held->second == store->localSlice().version) {
         ++stats_.join_skips;
         peer.sent[id] = held->second;
+        noteHolds(peer, id, held->second);
         continue;
       }
       markDirty(peer, id, !ours);
@@ -242,6 +263,7 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
       const uint64_t local = store->localSlice().version;
       const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
       const Provenance provenance = provenanceOf(reported, incarnationOf(e.store_id));
+      if (provenance == Provenance::kThisRun && e.version <= local) noteHolds(peer, e.store_id, e.version);
       if (needsRepair(local, e.version, provenance, peer.join_phase)) {
         MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << e.store_id << " at v"
                               << e.version << " >= ours (v" << local << "): raising our version";
@@ -306,20 +328,39 @@ void StoreSyncAdapter::flushAll() {
     if (!peer.dirty.empty()) flushPeer(id, peer, cache);
 }
 
-const StoreSyncAdapter::EncodedSlice& StoreSyncAdapter::encodedLocal(const std::string& store_id,
+StoreSyncAdapter::EncodedSlice& StoreSyncAdapter::encodedLocal(const std::string& store_id,
                                                                      FlushCache& cache) const {
   auto [it, inserted] = cache.try_emplace(store_id);
   if (inserted) {
     ISyncableStore* store = findStore(store_id);
-    DeviceSlice slice = store ? store->localSlice() : DeviceSlice{};
-    it->second.version = slice.version;
-    if (slice.version != 0) {
-      SliceUpdate update{store_id, std::move(slice), incarnationOf(store_id)};
-      it->second.message = encodeSyncMessage(update);
-      it->second.message_v1 = encodeSyncMessage(update, 1);
-    }
+    auto slice = std::make_shared<DeviceSlice>(store ? store->localSlice() : DeviceSlice{});
+    it->second.version = slice->version;
+    it->second.slice = std::move(slice);
   }
   return it->second;
+}
+
+ByteView StoreSyncAdapter::messageFor(const std::string& store_id, const PeerState& peer, EncodedSlice& slice,
+                                      bool& is_delta) {
+  is_delta = false;
+  if (peer.delta && slice.slice->data.size() >= kMinDeltaSliceSize) {
+    auto held = peer.holds.find(store_id);
+    if (held != peer.holds.end() && held->second < slice.version) {
+      auto [it, fresh] = slice.deltas.try_emplace(held->second);
+      if (fresh) it->second = makeDelta(store_id, slice, held->second);
+      if (it->second) {
+        is_delta = true;
+        return *it->second;
+      }
+    }
+  }
+  const uint64_t incarnation = incarnationOf(store_id);
+  if (versionFor(peer) >= kIncarnationProtocolVersion) {
+    if (slice.message.empty()) slice.message = encodeSliceUpdate(store_id, *slice.slice, incarnation);
+    return slice.message;
+  }
+  if (slice.message_v1.empty()) slice.message_v1 = encodeSliceUpdate(store_id, *slice.slice, incarnation, 1);
+  return slice.message_v1;
 }
 
 void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
@@ -332,18 +373,26 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
 void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache) {
   for (auto it = peer.dirty.begin(); it != peer.dirty.end();) {
     if (core_.pendingBytesTo(id) > options_.max_pending_bytes_per_peer) return markOwed(peer);
-    const EncodedSlice& slice = encodedLocal(it->first, cache);
+    EncodedSlice& slice = encodedLocal(it->first, cache);
     auto sent = peer.sent.find(it->first);
     const bool already = !it->second && sent != peer.sent.end() && sent->second >= slice.version;
     if (slice.version == 0 || already) {
       it = peer.dirty.erase(it);
       continue;
     }
-    Status st = sendEncoded(id, versionFor(peer) >= kIncarnationProtocolVersion ? slice.message : slice.message_v1);
+    bool is_delta = false;
+    const ByteView message = messageFor(it->first, peer, slice, is_delta);
+    Status st = sendEncoded(id, message);
     if (st.code() == Code::kBusy) return markOwed(peer);
     if (st.isOk()) {
       ++stats_.slices_sent;
+      stats_.slice_bytes_sent += message.size();
       peer.sent[it->first] = slice.version;
+      if (peer.delta) {
+        peer.holds[it->first] = slice.version;
+        if (is_delta) ++stats_.deltas_sent, peer.delta_sent[it->first] = slice.version;
+        bases_.retain(it->first, slice.version, DeltaBases::Data(slice.slice, &slice.slice->data));
+      }
     }
     it = peer.dirty.erase(it);
   }

@@ -25,6 +25,12 @@
 //   remote slices are cleared and nothing is sent any more.
 // - Peers whose link negotiated protocol version 1 get the version 1 message forms (no
 //   incarnations); with them the timing rule of the join digest alone decides repairs.
+// - Deltas (protocol 3, capability "delta"; store/slice_delta.h, docs/STORES.md section 5): a
+//   peer known to hold an earlier version of a large local slice from this incarnation (we
+//   sent it on this link, or its digest said so) gets the new version as a delta against it,
+//   when we still keep that base (store/delta_bases.h) and the delta is small enough. A
+//   receiver applies a delta only on top of exactly the base it names and checks the result's
+//   digest; otherwise it refuses (DeltaRefused) and the sender sends the full slice.
 //
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
@@ -35,13 +41,16 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
 #include "mesh/mesh_core.h"
+#include "store/delta_bases.h"
 #include "store/held_incarnations.h"
+#include "store/slice_delta.h"
 #include "store/sync_message.h"
 #include "store/syncable_store.h"
 
@@ -61,6 +70,12 @@ struct AdapterOptions {
   // The highest protocol version whose sync forms this adapter uses (and whose incarnations it
   // heeds). Lower it only to behave like an older build in mixed-version tests.
   uint32_t max_protocol_version = kProtocolVersion;
+  // Send deltas to peers that take them (protocol 3 and capability "delta"). Receiving them is
+  // always on.
+  bool deltas = true;
+  // A delta is sent only if it encodes to at most this share (percent) of the full slice:
+  // above it the digest both sides compute would cost more than the bytes saved.
+  size_t max_delta_percent = 25;
 };
 
 struct SyncStats {
@@ -78,6 +93,15 @@ struct SyncStats {
   uint64_t deferrals = 0;             // times a peer became owed
   uint64_t send_errors = 0;
   uint64_t join_skips = 0;            // local slices a join did not re-send: the peer held them
+  uint64_t slice_bytes_sent = 0;      // encoded SliceUpdates and SliceDeltas handed to the bus
+  uint64_t deltas_sent = 0;
+  uint64_t deltas_applied = 0;
+  uint64_t deltas_stale = 0;          // for a version not newer than the one held: ignored
+  uint64_t deltas_refused = 0;        // refused (DeltaRefused sent), by reason below
+  uint64_t deltas_refused_unknown_base = 0;
+  uint64_t deltas_refused_digest = 0;
+  uint64_t deltas_refused_malformed = 0;
+  uint64_t delta_refusals_received = 0;  // our deltas a peer refused: it got the full slice
 };
 
 class StoreSyncAdapter final : public PeerObserver {
@@ -121,6 +145,13 @@ class StoreSyncAdapter final : public PeerObserver {
     bool owed = false;
     std::map<std::string, bool> dirty;     // store -> force (resend even if sent already)
     std::map<std::string, uint64_t> sent;  // store -> local version sent on this link
+    bool delta = false;  // the link takes deltas (protocol 3, capability "delta", options)
+    // store -> a version of our slice from this incarnation the peer is known to hold (sent on
+    // this link or reported by its digest): the base a delta to it may use.
+    std::map<std::string, uint64_t> holds;
+    // store -> the version of the last delta sent: a DeltaRefused for it gets the full slice
+    // (one full slice per delta sent, so refusals cannot make us send more).
+    std::map<std::string, uint64_t> delta_sent;
   };
   // Local changes reported from any thread.
   struct ChangeQueue {
@@ -133,22 +164,39 @@ class StoreSyncAdapter final : public PeerObserver {
   void joinStore(const DeviceId& peer_id, PeerState& peer, const std::string& store_id);
   void onSyncMessage(const DeviceId& from, ByteView payload);
   void handleUpdate(const DeviceId& from, const PeerState& peer, const SliceUpdate& update);
+  // Applies a slice of the sender's own (authenticated, for a registered store) and records the
+  // incarnation it came with.
+  void applyFromOwner(const DeviceId& from, const PeerState& peer, const std::string& store_id,
+                      ISyncableStore& store, const DeviceSlice& slice, uint64_t incarnation);
   void handleRequest(const DeviceId& from, PeerState& peer, const SliceRequest& request);
   void handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest);
   void onLocalChanges();
   void markDirty(PeerState& peer, const std::string& store_id, bool force);
   void scheduleFlush();
   void flushAll();
-  // A local slice read and encoded once per flush, for every peer it goes to.
+  // A local slice read once per flush and encoded (on first use) for every peer it goes to.
   struct EncodedSlice {
     uint64_t version = 0;  // 0: nothing to send
+    std::shared_ptr<const DeviceSlice> slice;
     Bytes message;         // the encoded SliceUpdate (current form)
-    Bytes message_v1;      // the protocol 1 form, encoded when a peer needs it
+    Bytes message_v1;      // the protocol 1 form
+    std::map<uint64_t, std::optional<Bytes>> deltas;  // base version -> SliceDelta (nullopt: none)
+    bool to_delta_peer = false;  // sent to a peer that takes deltas: keep it as a base
   };
   using FlushCache = std::map<std::string, EncodedSlice>;
-  const EncodedSlice& encodedLocal(const std::string& store_id, FlushCache& cache) const;
+  EncodedSlice& encodedLocal(const std::string& store_id, FlushCache& cache) const;
   void flushPeer(const DeviceId& id, PeerState& peer);
   void flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache);
+  // The message that brings `peer` to `slice`: a delta if it can have one, else the full form.
+  ByteView messageFor(const std::string& store_id, const PeerState& peer, EncodedSlice& slice, bool& is_delta);
+  std::optional<Bytes> makeDelta(const std::string& store_id, const EncodedSlice& slice, uint64_t base_version);
+  // Delta receiving (store/store_sync_adapter_delta.cc).
+  void onDeltaMessage(const DeviceId& from, PeerState& peer, ByteView payload);
+  void handleDelta(const DeviceId& from, PeerState& peer, const SliceDelta& delta);
+  void refuseDelta(const DeviceId& from, const SliceDelta& delta, DeltaRefusal reason, const Status& why);
+  void handleDeltaRefused(PeerState& peer, const DeltaRefused& refused);
+  // A digest or a join says the peer holds `version` of our slice from this incarnation.
+  static void noteHolds(PeerState& peer, const std::string& store_id, uint64_t version);
   void markOwed(PeerState& peer);
   void onOwedRecheck();
   void onAntiEntropy();
@@ -171,6 +219,7 @@ class StoreSyncAdapter final : public PeerObserver {
   std::map<std::string, ISyncableStore*> stores_;
   std::map<std::string, uint64_t> incarnations_;  // per registered store
   HeldIncarnations held_;
+  DeltaBases bases_;  // versions of our slices kept as delta bases
   std::map<DeviceId, PeerState> peers_;
   Subscription subscription_;
   std::unique_ptr<Timer> anti_entropy_timer_;

@@ -66,16 +66,21 @@ Status validate(const Digest& d) {
 }
 
 // `v2`: the form with incarnations (protocol version >= kIncarnationProtocolVersion).
-void encodeBody(MsgpackWriter& w, const SliceUpdate& u, bool v2) {
+void encodeSliceUpdateBody(MsgpackWriter& w, std::string_view store_id, const DeviceSlice& slice,
+                           uint64_t incarnation, bool v2) {
   auto& p = w.packer();
   p.pack_array(v2 ? 7 : 6);
   p.pack_uint64(static_cast<uint64_t>(SyncMessageType::kSliceUpdate));
-  w.packStr(u.store_id);
-  w.packBin(u.slice.device_id.view());
-  p.pack_uint64(u.slice.version);
-  p.pack_int64(u.slice.updated_at);
-  w.packBin(u.slice.data);
-  if (v2) p.pack_uint64(u.incarnation);
+  w.packStr(store_id);
+  w.packBin(slice.device_id.view());
+  p.pack_uint64(slice.version);
+  p.pack_int64(slice.updated_at);
+  w.packBin(slice.data);
+  if (v2) p.pack_uint64(incarnation);
+}
+
+void encodeBody(MsgpackWriter& w, const SliceUpdate& u, bool v2) {
+  encodeSliceUpdateBody(w, u.store_id, u.slice, u.incarnation, v2);
 }
 
 void encodeBody(MsgpackWriter& w, const SliceRequest& r, bool) {
@@ -180,9 +185,20 @@ Status validateSyncMessage(const SyncMessage& message) {
 Bytes encodeSyncMessage(const SyncMessage& message, uint32_t protocol_version) {
   assert(validateSyncMessage(message).isOk() && "encodeSyncMessage needs a valid message");
   Bytes out;
+  if (const auto* u = std::get_if<SliceUpdate>(&message)) out.reserve(u->slice.data.size() + 2 * kMaxStoreIdEncoded);
   MsgpackWriter writer(out);
   const bool v2 = protocol_version >= kIncarnationProtocolVersion;
   std::visit([&writer, v2](const auto& m) { encodeBody(writer, m, v2); }, message);
+  return out;
+}
+
+Bytes encodeSliceUpdate(std::string_view store_id, const DeviceSlice& slice, uint64_t incarnation,
+                        uint32_t protocol_version) {
+  assert(validateStoreId(store_id).isOk() && slice.data.size() <= kMaxSliceData);
+  Bytes out;
+  out.reserve(slice.data.size() + 2 * kMaxStoreIdEncoded);  // one allocation, however large
+  MsgpackWriter writer(out);
+  encodeSliceUpdateBody(writer, store_id, slice, incarnation, protocol_version >= kIncarnationProtocolVersion);
   return out;
 }
 

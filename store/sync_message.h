@@ -78,6 +78,11 @@ Status validateSyncMessage(const SyncMessage& message);
 // message must pass validateSyncMessage() (asserted).
 Bytes encodeSyncMessage(const SyncMessage& message, uint32_t protocol_version = kProtocolVersion);
 
+// The SliceUpdate of `slice` without building a SliceUpdate (no copy of the data); the same
+// bytes as encodeSyncMessage(SliceUpdate{store_id, slice, incarnation}, protocol_version).
+Bytes encodeSliceUpdate(std::string_view store_id, const DeviceSlice& slice, uint64_t incarnation,
+                        uint32_t protocol_version = kProtocolVersion);
+
 // Splits digest entries into messages of at most `max_entries` (kMaxSyncEntries on the wire).
 std::vector<Digest> splitDigest(std::vector<DigestEntry> entries, size_t max_entries = kMaxSyncEntries);
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/bytes.h"
 #include "mesh/device_id.h"
 #include "mesh/peer_events.h"
 #include "store/device_slice.h"
@@ -54,6 +55,15 @@ class ISyncableStore {
   virtual void clearRemoteSlices() = 0;
   // (device, version) of every remote slice held, for anti-entropy digests.
   virtual std::vector<HeldVersion> remoteVersions() const = 0;
+  // Calls `reader` with the data of `device`'s slice if exactly `version` of it is held (under
+  // the store's lock: `reader` must not call into the store) and returns true; false if another
+  // version or none is held. A delta from that device (store/slice_delta.h) is applied on top
+  // of this data. The default holds nothing: deltas are refused and the full slice follows.
+  virtual bool readRemoteData(const DeviceId& device, uint64_t version,
+                              const std::function<void(ByteView)>& reader) const {
+    (void)device, (void)version, (void)reader;
+    return false;
+  }
   // Installs the callback fired after every change of the local slice (set, repair). nullptr
   // removes it; once this returns, the old callback is not running and will not run again.
   virtual void setLocalChangeListener(std::function<void()> listener) = 0;

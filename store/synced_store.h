@@ -216,6 +216,14 @@ class SyncedStore : public ISyncableStore {
     std::lock_guard lock(mutex_);
     return table_.remoteVersions();
   }
+  bool readRemoteData(const DeviceId& device, uint64_t version,
+                      const std::function<void(ByteView)>& reader) const override {
+    std::lock_guard lock(mutex_);
+    const DeviceSlice* slice = table_.remote(device);
+    if (!slice || slice->version != version) return false;
+    reader(slice->data);
+    return true;
+  }
   void setLocalChangeListener(std::function<void()> listener) override {
     std::lock_guard lock(change_mutex_);
     on_local_change_ = std::move(listener);

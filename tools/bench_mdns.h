@@ -72,13 +72,6 @@ inline int runMdnsWatch(const std::string& iface, uint16_t port) {
   return 0;
 }
 
-inline std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string x; std::getline(in, x, ',');) out.push_back(x);
-  return out;
-}
-
 // Waits until the watcher saw mdns::kAnnounceCount announcements (responses carrying the SRV
 // record as an answer) from `ip` ("" = any sender); returns the time of the last one, or 0.
 inline int64_t awaitAnnounced(Child& watcher, Child& running, const std::string& ip) {

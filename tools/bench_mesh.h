@@ -38,6 +38,12 @@ struct Config {
   std::string libp2p_dir;
   bool baselines = true;
   std::string pin;  // "" (the scheduler places), "same" (every node on CPU 0), "split" (node i on CPU i % nproc)
+  // Delta cells (tools/bench_delta.h): at these N, slices of these sizes, this many updates per
+  // cell (1 MiB: delta_count_1m, paced at 20/s; smaller ones at 100/s).
+  std::vector<size_t> delta_nodes{2, 16};
+  std::vector<size_t> delta_sizes{65536, 1024 * 1024};
+  size_t delta_count = 200;
+  size_t delta_count_1m = 60;
 };
 
 // name -> value of every figure printed, for the ratio table.

@@ -6,6 +6,7 @@
 // Flags: --name N --invite I [--peer host:port]... [--stores S] [--tput-stores T] [--expect K]
 //        [--initial-size B] [--sync-min-size B] [--listen ADDR] [--liveness-ms MS]
 //        [--mdns-port P] [--mdns-iface IF]   (mDNS on IF, default lo, when either is given)
+//        [--delta-sizes S,..] [--no-deltas 1]   (delta cells: tools/bench_delta_node.h)
 // Lines out: LISTEN <addr> <id> start_ns=.. listen_ns=..   JOINED <id> ns=..
 //            SYNCED ns=..   (K remote slices of at least --sync-min-size bytes held; once per
 //                            start or `fill`)
@@ -30,6 +31,7 @@
 #include "mesh/mesh_node.h"
 #include "store/store_sync_adapter.h"
 #include "store/synced_store.h"
+#include "tools/bench_delta_node.h"
 #include "tools/bench_support.h"
 
 namespace meshslice::bench {
@@ -190,6 +192,11 @@ class BenchNode {
       tput_stores_.push_back(std::make_unique<RawStore>("t" + std::to_string(i), node.id()));
       handles_.push_back(tput_stores_.back()->listen([this](const RawStore::Event& e) { onEvent(SIZE_MAX, e); }));
     }
+    if (flags_.count("delta-sizes")) {
+      std::vector<size_t> sizes;
+      for (const auto& x : splitComma(flags_.at("delta-sizes"))) sizes.push_back(std::stoul(x));
+      deltas_ = std::make_unique<DeltaStores>(sizes, node.id(), emitLine);
+    }
     Status st = node.start();
     if (!st.isOk()) return fatal(st.toString());
     auto sub = node.subscribe(kBulkNamespace, [this](const BusMessageEvent& m) { onBulk(m); });
@@ -198,9 +205,12 @@ class BenchNode {
     node.call([&](MeshCore& core) {
       AdapterOptions ao;
       if (flags_.count("max-pending-kb")) ao.max_pending_bytes_per_peer = std::stoul(flags_.at("max-pending-kb")) * 1024;
+      ao.deltas = !flags_.count("no-deltas");
       adapter_ = std::make_unique<StoreSyncAdapter>(node.env(), core, ao);
       for (auto& s : stores_) adapter_->addStore(*s).ignore();
       for (auto& s : tput_stores_) adapter_->addStore(*s).ignore();
+      if (deltas_)
+        for (auto& s : deltas_->stores()) adapter_->addStore(*s).ignore();
       return 0;
     });
     emitLine("LISTEN " + node.listenAddress() + " " + node.id().shortString() + " start_ns=" +
@@ -306,7 +316,9 @@ class BenchNode {
       std::istringstream in(line);
       std::string cmd;
       in >> cmd;
-      if (cmd == "fill") {
+      if (deltas_ && deltas_->command(cmd, in)) {
+        continue;
+      } else if (cmd == "fill") {
         size_t size = 64;
         in >> size;
         size = std::clamp<size_t>(size, kStampBytes, kMaxSliceData);
@@ -367,6 +379,8 @@ class BenchNode {
                  " unknown_store=" + std::to_string(st.slices_unknown_store) + " rejected=" + std::to_string(st.slices_rejected) +
                  " malformed=" + std::to_string(st.malformed) + " from_unlinked=" + std::to_string(st.from_unlinked) +
                  " send_errors=" + std::to_string(st.send_errors) + " held=" + std::to_string(held_big_) +
+                 " deltas_sent=" + std::to_string(st.deltas_sent) + " deltas_applied=" + std::to_string(st.deltas_applied) +
+                 " deltas_refused=" + std::to_string(st.deltas_refused) + " slice_bytes=" + std::to_string(st.slice_bytes_sent) +
                  " expect=" + std::to_string(expect_) + " pending=" + std::to_string(pendingTotal(core));
         });
         emitLine(received_.take() + sync);
@@ -382,6 +396,7 @@ class BenchNode {
   std::vector<std::unique_ptr<RawStore>> stores_;
   std::vector<std::unique_ptr<RawStore>> tput_stores_;
   std::vector<ListenerHandle> handles_;
+  std::unique_ptr<DeltaStores> deltas_;  // before the adapter: it outlives the registration
   std::unique_ptr<StoreSyncAdapter> adapter_;
   std::unique_ptr<BulkPump> bulk_;
   std::unique_ptr<LoopPacer> pacer_;  // loop thread

@@ -209,6 +209,13 @@ inline double field(const std::string& line, const std::string& key) {
   return 0;
 }
 
+inline std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string x; std::getline(in, x, ',');) out.push_back(x);
+  return out;
+}
+
 inline std::string selfExe() {
   char buf[4096];
   ssize_t len = readlink("/proc/self/exe", buf, sizeof buf - 1);

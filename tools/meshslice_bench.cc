@@ -6,6 +6,7 @@
 //                   [--lat-count N] [--burst-seconds S] [--silent-nodes 4,16]
 //                   [--libp2p DIR] [--no-baselines] [--no-mdns] [--pin same|split]
 //                   [--mdns-netns NS1,NS2 --mdns-ips IP1,IP2]
+//                   [--delta-nodes 2,16] [--delta-sizes 65536,1048576] [--delta-count N]
 //   meshslice_bench --child ...            one node process (tools/bench_node.h)
 //   meshslice_bench --mdns-watch IF ...    the mDNS announcement watcher (tools/bench_mdns.h)
 //
@@ -17,7 +18,8 @@
 // mesh) join-to-synced of a newcomer into the mesh with --stores slices of each size and its
 // graceful stop; after them, eviction after kill -9 and, at --silent-nodes, a SIGSTOPped peer
 // during a fan-out burst and idle. After each cell the receivers are drained of late updates.
-// js-libp2p runs right after the N = 2 and N = 4 meshes. Then RSS per connected peer, mDNS
+// js-libp2p runs right after the N = 2 and N = 4 meshes. Then the delta cells (tools/bench_delta.h):
+// at each --delta-nodes N a mesh with deltas off and one with deltas on. Then RSS per connected peer, mDNS
 // start-to-link (lo, and two namespaces when given), the ratio table. Every wait is bounded. --quick:
 // N = 2, 4, shorter cells (about a minute); the full run takes about 6 minutes here.
 #include <cmath>
@@ -26,6 +28,7 @@
 
 #include "base/log.h"
 #include "tools/bench_baselines.h"
+#include "tools/bench_delta.h"
 #include "tools/bench_mdns.h"
 #include "tools/bench_measure.h"
 
@@ -134,6 +137,7 @@ void printRatios(const Config& cfg) {
     ratio("meshslice " + N + " 1KiB updates/s (max) / js-libp2p " + N + " msgs/s", N + " 1KiB @max applied/s (sum of receivers)",
           js + "msgs/s (sum of subscribers)", ">= 10");
   }
+  deltaRatios(cfg);
   std::printf("  %-64s %8zu   (over %zu bursts; target 0)\n", "false evictions during fan-out bursts", g_evictions.false_evictions,
               g_evictions.bursts);
 }
@@ -152,6 +156,9 @@ bool configure(Config& cfg, std::map<std::string, std::string>& flags) {
     cfg.burst_seconds = cfg.burst_seconds_fanout = 1;
     cfg.silent_nodes = {4};
     cfg.mdns_trials = 3;
+    cfg.delta_nodes = {2};
+    cfg.delta_count = 100;
+    cfg.delta_count_1m = 30;
   }
   if (flags.count("nodes")) cfg.nodes = numberList(flags["nodes"]);
   if (flags.count("sizes")) cfg.sizes = numberList(flags["sizes"]);
@@ -163,6 +170,14 @@ bool configure(Config& cfg, std::map<std::string, std::string>& flags) {
   if (flags.count("pin")) cfg.pin = flags["pin"];
   if (flags.count("mdns-netns")) cfg.mdns_netns = flags["mdns-netns"];
   if (flags.count("mdns-ips")) cfg.mdns_ips = flags["mdns-ips"];
+  if (flags.count("delta-nodes")) cfg.delta_nodes = flags["delta-nodes"] == "0" ? std::vector<size_t>{} : numberList(flags["delta-nodes"]);
+  if (flags.count("delta-sizes")) cfg.delta_sizes = numberList(flags["delta-sizes"]);
+  if (flags.count("delta-count"))
+    cfg.delta_count = cfg.delta_count_1m = std::clamp<size_t>(std::stoul(flags["delta-count"]), 2, 10000);
+  for (size_t n : cfg.delta_nodes)
+    if (n < 2 || n > 32) return false;
+  for (size_t s : cfg.delta_sizes)
+    if (s < 4096 || s > kMaxSliceData) return false;
   if (!cfg.pin.empty() && cfg.pin != "same" && cfg.pin != "split") return false;
   for (size_t n : cfg.nodes)
     if (n < 2 || n > 32) return false;
@@ -175,7 +190,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: meshslice_bench [--quick] [--nodes 2,..,32] [--sizes 64,..] [--stores 1..64] [--lat-count N]\n"
                "                       [--burst-seconds S] [--silent-nodes 4,..] [--libp2p DIR] [--no-baselines]\n"
-               "                       [--no-mdns] [--pin same|split] [--mdns-netns NS1,NS2 --mdns-ips IP1,IP2]\n");
+               "                       [--no-mdns] [--pin same|split] [--mdns-netns NS1,NS2 --mdns-ips IP1,IP2]\n"
+               "                       [--delta-nodes 2,16|0] [--delta-sizes 65536,1048576] [--delta-count N]\n");
   return 2;
 }
 
@@ -222,6 +238,8 @@ int main(int argc, char** argv) {
     runMesh(exe, cfg, n, rss);
     if (cfg.baselines && (n == 2 || n == 4)) runLibp2p(n, cfg);
   }
+  for (size_t n : cfg.delta_nodes)
+    for (bool deltas : {false, true}) runDeltaMesh(exe, cfg, n, deltas);
   if (rss.size() >= 2 && rss.back().first > rss.front().first) {
     std::printf("\n== memory ==\n");
     figure("RSS per connected peer ((RSS(Nmax)-RSS(Nmin))/(Nmax-Nmin))",

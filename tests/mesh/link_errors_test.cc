@@ -225,7 +225,7 @@ TEST(LinkErrors, ValidRawPeerJoinsAndSeesTheNodesCapabilities) {
   ASSERT_TRUE(env.isOk()) << env.status().toString();
   auto* hello = std::get_if<Hello>(&env.value());
   ASSERT_NE(hello, nullptr);
-  EXPECT_EQ(hello->capabilities, (std::vector<std::string>{"bus", "rpc", "sync"}));
+  EXPECT_EQ(hello->capabilities, (std::vector<std::string>{std::begin(kBuildCapabilities), std::end(kBuildCapabilities)}));
   EXPECT_EQ(hello->device_id, node.id());
   const MeshStats& st = node.core->stats();
   EXPECT_EQ(std::accumulate(st.link_errors.begin(), st.link_errors.end(), uint64_t{0}), 0u);

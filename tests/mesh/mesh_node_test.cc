@@ -61,7 +61,7 @@ TEST(MeshNode, ThreeNodesOnRealTcpConnectExchangeMessagesAndSeeGoodbyes) {
   })) << "full mesh did not form";
   auto peers = nodes[0].node->peers();
   ASSERT_EQ(peers.size(), 2u);
-  for (const PeerInfo& p : peers) EXPECT_EQ(p.capabilities, (std::vector<std::string>{"bus", "rpc", "sync"}));
+  for (const PeerInfo& p : peers) EXPECT_EQ(p.capabilities, (std::vector<std::string>{std::begin(kBuildCapabilities), std::end(kBuildCapabilities)}));
 
   std::vector<std::string> got;
   auto sub = nodes[2].node->subscribe("demo", [&](const BusMessageEvent& m) {

@@ -1,0 +1,73 @@
+#include "store/delta_bases.h"
+
+namespace meshslice {
+
+void DeltaBases::retain(const std::string& store, uint64_t version, Data data) {
+  if (!data || data->size() < kMinDeltaSliceSize) return;
+  auto& kept = kept_[store];
+  for (Kept& k : kept)
+    if (k.version == version) {
+      k.used = ++clock_;
+      return;
+    }
+  bytes_ += data->size();
+  kept.push_back({version, std::move(data), ++clock_});
+  while (kept.size() > kDeltaBasesPerStore) {
+    bytes_ -= kept.front().data->size();
+    kept.pop_front();
+  }
+  evictOverBudget();
+}
+
+DeltaBases::Data DeltaBases::find(const std::string& store, uint64_t version) {
+  auto it = kept_.find(store);
+  if (it == kept_.end()) return nullptr;
+  for (Kept& k : it->second)
+    if (k.version == version) {
+      k.used = ++clock_;
+      return k.data;
+    }
+  return nullptr;
+}
+
+const SliceDigest& DeltaBases::digestOf(const std::string& store, uint64_t version, ByteView data) {
+  auto [it, inserted] = digests_.try_emplace(store);
+  if (inserted || it->second.first != version) it->second = {version, sliceDigest(data)};
+  return it->second.second;
+}
+
+void DeltaBases::forgetStore(const std::string& store) {
+  auto it = kept_.find(store);
+  if (it != kept_.end()) {
+    for (const Kept& k : it->second) bytes_ -= k.data->size();
+    kept_.erase(it);
+  }
+  digests_.erase(store);
+}
+
+void DeltaBases::clear() {
+  kept_.clear();
+  digests_.clear();
+  bytes_ = 0;
+}
+
+size_t DeltaBases::versions() const {
+  size_t n = 0;
+  for (const auto& [store, kept] : kept_) n += kept.size();
+  return n;
+}
+
+void DeltaBases::evictOverBudget() {
+  while (bytes_ > kMaxDeltaBaseBytes) {
+    std::deque<Kept>* oldest_store = nullptr;
+    size_t oldest = 0;
+    for (auto& [store, kept] : kept_)
+      for (size_t i = 0; i < kept.size(); ++i)
+        if (!oldest_store || kept[i].used < (*oldest_store)[oldest].used) oldest_store = &kept, oldest = i;
+    if (!oldest_store) return;
+    bytes_ -= (*oldest_store)[oldest].data->size();
+    oldest_store->erase(oldest_store->begin() + static_cast<ptrdiff_t>(oldest));
+  }
+}
+
+}  // namespace meshslice

@@ -1,0 +1,60 @@
+// DeltaBases: the versions of its own slices a sender keeps so that it can send a peer that
+// holds one of them a delta instead of the whole slice (store/slice_delta.h, docs/STORES.md
+// section 5). One per StoreSyncAdapter, shared by all peers: peers normally hold the version
+// sent last, so one or two versions per store serve every peer.
+//
+// Bounded: at most kDeltaBasesPerStore versions per store and kMaxDeltaBaseBytes in all; past
+// the total, the least recently used version goes first. A peer whose base is no longer kept
+// gets the full slice. Slices smaller than kMinDeltaSliceSize are never kept (they always go
+// in full). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/bytes.h"
+#include "store/slice_delta.h"
+
+namespace meshslice {
+
+// Slices below this size always travel in full: a delta would save little and cost a digest.
+inline constexpr size_t kMinDeltaSliceSize = 4096;
+// Versions kept per store: the newest sent and the one before (a peer that was owed a turn).
+inline constexpr size_t kDeltaBasesPerStore = 2;
+// Bytes of base data kept across all stores of an adapter.
+inline constexpr size_t kMaxDeltaBaseBytes = 8 * 1024 * 1024;
+
+class DeltaBases {
+ public:
+  using Data = std::shared_ptr<const Bytes>;
+
+  // Keeps `data` as `version` of `store` (a local slice that was just sent). Ignored below
+  // kMinDeltaSliceSize or if that version is kept already.
+  void retain(const std::string& store, uint64_t version, Data data);
+  // The kept data of that version, or null.
+  Data find(const std::string& store, uint64_t version);
+  // The digest of `data` as `version` of `store`, computed once per version.
+  const SliceDigest& digestOf(const std::string& store, uint64_t version, ByteView data);
+  void forgetStore(const std::string& store);
+  void clear();
+  size_t bytes() const { return bytes_; }
+  size_t versions() const;
+
+ private:
+  struct Kept {
+    uint64_t version = 0;
+    Data data;
+    uint64_t used = 0;
+  };
+  void evictOverBudget();
+
+  std::map<std::string, std::deque<Kept>> kept_;
+  std::map<std::string, std::pair<uint64_t, SliceDigest>> digests_;
+  size_t bytes_ = 0;
+  uint64_t clock_ = 0;
+};
+
+}  // namespace meshslice
