@@ -230,16 +230,48 @@ Bytes encodeEnvelope(const Envelope& envelope) {
   return out;
 }
 
-Bytes encodeMessageEnvelope(std::string_view ns, ByteView payload) {
-  assert(validateNamespace(ns, /*allow_reserved=*/true).isOk() && payload.size() <= kMaxPayloadSize);
+Bytes messageEnvelopeHeader(std::string_view ns, size_t payload_size) {
+  assert(validateNamespace(ns, /*allow_reserved=*/true).isOk() && payload_size <= kMaxPayloadSize);
   Bytes out;
-  out.reserve(payload.size() + ns.size() + 16);  // array, type, str and bin headers
+  out.reserve(ns.size() + 16);  // array, type, str and bin headers
   MsgpackWriter w(out);
   w.packer().pack_array(3);
   w.packer().pack_uint64(static_cast<uint64_t>(EnvelopeType::kMessage));
   w.packStr(ns);
-  w.packBin(payload);
+  w.packer().pack_bin(static_cast<uint32_t>(payload_size));
   return out;
+}
+
+Bytes encodeMessageEnvelope(std::string_view ns, ByteView payload) {
+  Bytes out = messageEnvelopeHeader(ns, payload.size());
+  out.reserve(out.size() + payload.size());
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+std::optional<MessageEnvelopeView> parseMessageEnvelope(ByteView b) {
+  if (b.size() < 4 || b.size() > kMaxMessageSize || b[0] != 0x93 || b[1] != 0x04) return std::nullopt;
+  size_t p = 2, ns_len = 0;
+  if ((b[p] & 0xe0) == 0xa0) {
+    ns_len = b[p] & 0x1f;
+    p += 1;
+  } else if (b[p] == 0xd9) {
+    ns_len = b[p + 1];
+    p += 2;
+  } else {
+    return std::nullopt;
+  }
+  if (b.size() - p < ns_len + 2) return std::nullopt;
+  const std::string_view ns(reinterpret_cast<const char*>(b.data() + p), ns_len);
+  p += ns_len;
+  size_t width = b[p] == 0xc4 ? 1 : b[p] == 0xc5 ? 2 : b[p] == 0xc6 ? 4 : 0;
+  if (width == 0 || b.size() - p - 1 < width) return std::nullopt;
+  size_t len = 0;
+  for (size_t i = 0; i < width; ++i) len = (len << 8) | b[p + 1 + i];
+  p += 1 + width;
+  if (len != b.size() - p || len > kMaxPayloadSize) return std::nullopt;
+  if (!validateNamespace(ns, /*allow_reserved=*/true).isOk()) return std::nullopt;
+  return MessageEnvelopeView{ns, b.subspan(p)};
 }
 
 Result<Envelope> decodeEnvelope(ByteView bytes) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -83,6 +84,20 @@ Bytes encodeEnvelope(const Envelope& envelope);
 // The bytes of encodeEnvelope(BusMessage{ns, payload}), without copying the payload into a
 // BusMessage first (the hot path of every bus send). `ns` and `payload` must be valid as there.
 Bytes encodeMessageEnvelope(std::string_view ns, ByteView payload);
+// The bytes that precede the payload in encodeMessageEnvelope(ns, payload) (at most
+// kMaxEnvelopeOverhead): a sender can queue them and the payload as two parts, no copy.
+Bytes messageEnvelopeHeader(std::string_view ns, size_t payload_size);
+
+// The receive side's hot path: a Message envelope in its canonical form ([4, fixstr/str8 ns,
+// bin payload], nothing after it), parsed without copying. Returns views into `bytes`, or
+// nullopt for anything else (other types, other integer or length forms, an invalid namespace,
+// trailing bytes): decodeEnvelope() then decides. Whatever this accepts, decodeEnvelope()
+// accepts as the same BusMessage (the envelope fuzzer checks both).
+struct MessageEnvelopeView {
+  std::string_view ns;
+  ByteView payload;
+};
+std::optional<MessageEnvelopeView> parseMessageEnvelope(ByteView bytes);
 
 // Decodes one envelope from untrusted bytes. kTooLarge if bytes exceed kMaxMessageSize or a
 // container/str/bin limit; kMalformed for anything else that is not exactly one valid envelope.

@@ -10,6 +10,9 @@
 
 namespace meshslice {
 
+// The fixed part of what an envelope costs a peer's rate limit (its payload is the rest).
+constexpr size_t kEnvelopeCostOverhead = 32;
+
 MeshCore::MeshCore(Env& env, Transport& transport, LocalDevice local, const Key32& psk, MeshOptions options)
     : env_(env), transport_(transport), local_(std::move(local)), psk_(psk), options_(std::move(options)),
       bus_(env, *this) {}
@@ -306,20 +309,26 @@ void MeshCore::onSessionEnvelope(PeerSession& s, Envelope&& envelope) {
   bus_.onEnvelope(s.peerId(), envelope);
 }
 
+void MeshCore::onSessionMessage(PeerSession& s, std::string_view ns, ByteView payload) {
+  if (!admitCost(s, kEnvelopeCostOverhead + ns.size() + payload.size())) return;
+  bus_.onMessage(s.peerId(), ns, payload);
+}
+
 namespace {
 // What an envelope costs to handle, roughly: its payload plus a fixed overhead.
 size_t envelopeCost(const Envelope& envelope) {
-  constexpr size_t kOverhead = 32;
-  if (auto* m = std::get_if<BusMessage>(&envelope)) return kOverhead + m->ns.size() + m->payload.size();
-  if (auto* r = std::get_if<Request>(&envelope)) return kOverhead + r->ns.size() + r->payload.size();
-  if (auto* r = std::get_if<Reply>(&envelope)) return kOverhead + r->payload.size();
-  return kOverhead;
+  if (auto* m = std::get_if<BusMessage>(&envelope)) return kEnvelopeCostOverhead + m->ns.size() + m->payload.size();
+  if (auto* r = std::get_if<Request>(&envelope)) return kEnvelopeCostOverhead + r->ns.size() + r->payload.size();
+  if (auto* r = std::get_if<Reply>(&envelope)) return kEnvelopeCostOverhead + r->payload.size();
+  return kEnvelopeCostOverhead;
 }
 }  // namespace
 
-bool MeshCore::admitEnvelope(PeerSession& s, const Envelope& envelope) {
+bool MeshCore::admitEnvelope(PeerSession& s, const Envelope& envelope) { return admitCost(s, envelopeCost(envelope)); }
+
+bool MeshCore::admitCost(PeerSession& s, size_t cost) {
   auto it = rate_limits_.try_emplace(s.peerId(), options_.rate_limit).first;
-  switch (it->second.onMessage(env_.now(), envelopeCost(envelope))) {
+  switch (it->second.onMessage(env_.now(), cost)) {
     case PeerRateLimit::Verdict::kAccept:
       return true;
     case PeerRateLimit::Verdict::kDrop:
@@ -524,6 +533,12 @@ Status MeshCore::sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
   return it->second.session->sendEncoded(encoded);
+}
+
+Status MeshCore::sendEncodedParts(const DeviceId& peer, ByteView head, ByteView body) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.session) return Status(Code::kNotFound, "peer not connected");
+  return it->second.session->sendEncodedParts(head, body);
 }
 
 size_t MeshCore::pendingBytesTo(const DeviceId& peer) const {

@@ -134,6 +134,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // EnvelopeSender (used by the bus and by store sync).
   Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;
   Status sendEncodedEnvelope(const DeviceId& peer, ByteView encoded) override;
+  Status sendEncodedParts(const DeviceId& peer, ByteView head, ByteView body) override;
   std::vector<DeviceId> connectedPeers() const override;
   // Bytes queued towards a peer (0 if unknown): lets senders coalesce instead of queueing.
   size_t pendingBytesTo(const DeviceId& peer) const;
@@ -175,6 +176,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   PeerSession* addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint);
   void onSessionEstablished(PeerSession& s) override;
   void onSessionEnvelope(PeerSession& s, Envelope&& envelope) override;
+  void onSessionMessage(PeerSession& s, std::string_view ns, ByteView payload) override;
   void onSessionClosed(PeerSession& s, const Status& reason) override;
   void onSessionDrained(PeerSession& s) override;
   void countLinkError(const PeerSession& s, LinkError error, const Status& reason);
@@ -192,6 +194,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   size_t handshakingSessions() const;
   // False if the envelope must be dropped (and maybe the session closed) for flooding.
   bool admitEnvelope(PeerSession& s, const Envelope& envelope);
+  bool admitCost(PeerSession& s, size_t cost);
 
   Env& env_;
   Transport& transport_;

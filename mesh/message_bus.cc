@@ -108,7 +108,7 @@ Status MessageBus::sendReserved(const DeviceId& peer, std::string_view ns, ByteV
 
 Status MessageBus::sendImpl(const DeviceId& peer, std::string_view ns, ByteView payload) {
   if (payload.size() > kMaxPayloadSize) return tooLarge("payload over " + std::to_string(kMaxPayloadSize) + " bytes");
-  return sender_.sendEncodedEnvelope(peer, encodeMessageEnvelope(ns, payload));
+  return sender_.sendEncodedParts(peer, messageEnvelopeHeader(ns, payload.size()), payload);
 }
 
 Status MessageBus::request(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout,
@@ -147,19 +147,23 @@ void MessageBus::sendReply(const DeviceId& peer, uint32_t id, ReplyCode code, By
   if (!st.isOk()) MS_LOG(kDebug, "bus") << "reply to " << peer.shortString() << " lost: " << st.toString();
 }
 
+void MessageBus::onMessage(const DeviceId& from, std::string_view ns, ByteView payload) {
+  auto it = entries_.find(ns);
+  bool handled = false;
+  if (it != entries_.end()) {
+    auto entries = it->second;  // handlers may (un)subscribe while we iterate
+    for (auto& e : entries) {
+      if (e.alive.expired() || !e.on_message) continue;
+      handled = true;
+      e.on_message(BusMessageEvent{from, ns, payload});
+    }
+  }
+  handled ? ++stats_.delivered : ++stats_.unhandled;
+}
+
 void MessageBus::onEnvelope(const DeviceId& from, Envelope& envelope) {
   if (auto* m = std::get_if<BusMessage>(&envelope)) {
-    auto it = entries_.find(m->ns);
-    bool handled = false;
-    if (it != entries_.end()) {
-      auto entries = it->second;  // handlers may (un)subscribe while we iterate
-      for (auto& e : entries) {
-        if (e.alive.expired() || !e.on_message) continue;
-        handled = true;
-        e.on_message(BusMessageEvent{from, m->ns, m->payload});
-      }
-    }
-    handled ? ++stats_.delivered : ++stats_.unhandled;
+    onMessage(from, m->ns, m->payload);
   } else if (auto* r = std::get_if<Request>(&envelope)) {
     auto it = entries_.find(r->ns);
     if (it != entries_.end()) {

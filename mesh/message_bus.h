@@ -80,6 +80,13 @@ class EnvelopeSender {
     if (!envelope) return envelope.status();
     return sendEnvelope(peer, envelope.value());
   }
+  // The same for an envelope encoded as `head` followed by `body` (a Message's header and its
+  // payload), so the payload is not copied into one buffer first. The default joins them.
+  virtual Status sendEncodedParts(const DeviceId& peer, ByteView head, ByteView body) {
+    Bytes joined(head.begin(), head.end());
+    joined.insert(joined.end(), body.begin(), body.end());
+    return sendEncodedEnvelope(peer, joined);
+  }
   virtual std::vector<DeviceId> connectedPeers() const = 0;
 
  protected:
@@ -110,6 +117,8 @@ class MessageBus {
 
   // From MeshCore.
   void onEnvelope(const DeviceId& from, Envelope& envelope);
+  // A Message envelope, as views (MeshCore's zero-copy receive path).
+  void onMessage(const DeviceId& from, std::string_view ns, ByteView payload);
   // Fails pending requests to a peer that left.
   void onPeerGone(const DeviceId& peer);
   const BusStats& stats() const { return stats_; }

@@ -37,6 +37,13 @@ Status PeerSession::sendEncoded(ByteView encoded) {
   return st;
 }
 
+Status PeerSession::sendEncodedParts(ByteView head, ByteView body) {
+  const ByteView parts[] = {head, body};
+  Status st = channel_.sendMessageParts(parts);
+  if (st.isOk()) last_sent_ = env_.now();
+  return st;
+}
+
 void PeerSession::onChannelReady(SecureChannel& channel) {
   peer_id_ = DeviceId::fromPublicKey(channel.remoteStatic());
   last_heard_ = env_.now();
@@ -55,6 +62,9 @@ void PeerSession::closeFor(LinkError error, const std::string& detail) {
 
 void PeerSession::onChannelMessage(SecureChannel&, ByteView message) {
   last_heard_ = env_.now();
+  if (established_) {
+    if (auto m = parseMessageEnvelope(message)) return owner_->onSessionMessage(*this, m->ns, m->payload);
+  }
   auto env = decodeEnvelope(message);
   if (!env) {
     closeFor(LinkError::kBadEnvelope, "bad envelope: " + env.status().message());

@@ -31,6 +31,9 @@ class SessionOwner {
   // Hello received and valid: the session is established.
   virtual void onSessionEstablished(PeerSession& session) = 0;
   virtual void onSessionEnvelope(PeerSession& session, Envelope&& envelope) = 0;
+  // A Message envelope after the Hello, parsed in place (parseMessageEnvelope): views valid
+  // for the call only.
+  virtual void onSessionMessage(PeerSession& session, std::string_view ns, ByteView payload) = 0;
   virtual void onSessionClosed(PeerSession& session, const Status& reason) = 0;
   virtual void onSessionDrained(PeerSession&) {}
 
@@ -59,6 +62,8 @@ class PeerSession final : private ChannelHandler {
   Status send(const Envelope& envelope);
   // Queues an envelope already encoded by encodeEnvelope()/encodeMessageEnvelope().
   Status sendEncoded(ByteView encoded);
+  // The same for an envelope encoded as `head` followed by `body`.
+  Status sendEncodedParts(ByteView head, ByteView body);
   void close(const Status& reason) { channel_.close(reason); }
   // Closes the link for `error` (with linkErrorCode(error) and `detail` as the reason) and
   // records it for error(), unless a reason was recorded already.

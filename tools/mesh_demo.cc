@@ -7,7 +7,9 @@
 //                                         --static: each node is given the earlier ones' addresses)
 //   mesh_demo --child ...                 one node (used by the demo and by process tests);
 //                                         reads commands on stdin (set, burst, view, peers,
-//                                         addresses, stats, quit), prints events on stdout.
+//                                         addresses, stats, quit, and for a large raw slice in
+//                                         store "doc": docinit SIZE, docedit N, docview),
+//                                         prints events on stdout.
 //     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
 //     [--mdns IFACE [--mdns-port P] [--mdns-scan-ms MS]] [--liveness-ms MS]
 //     [--rate-limit ENVELOPES_PER_S]
@@ -27,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -62,6 +65,57 @@ std::optional<uint64_t> parseNumber(const std::string& text, uint64_t lo, uint64
   if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return std::nullopt;
   return v;
 }
+
+// The "doc" store of a child: one large raw slice per node, edited at random (bytes
+// overwritten, inserted or deleted, up to 300 each), so that its versions travel as deltas.
+// docview prints the BLAKE2b-256 of every held value: byte-exact checks across processes.
+class DocSlice {
+ public:
+  DocSlice(const DeviceId& self, const std::string& name)
+      : store_("doc", self), rng_(std::hash<std::string>{}(name + std::to_string(::getpid()))) {}
+  RawStore& store() { return store_; }
+  // Command thread; returns the line to print.
+  std::string command(const std::string& cmd, const std::string& arg) {
+    if (cmd == "docinit") {
+      value_.resize(std::min<size_t>(parseNumber(arg, 1, kMaxSliceData).value_or(4096), kMaxSliceData));
+      for (auto& b : value_) b = static_cast<uint8_t>(rng_());
+    } else if (cmd == "docedit") {
+      if (value_.empty()) return "ERROR docinit first";
+      for (uint64_t i = 0; i < parseNumber(arg, 1, 1000).value_or(1); ++i) edit();
+    } else {  // docview
+      std::string out = "DOCS";
+      if (auto own = store_.get(store_.localDevice())) out += " self=" + digestHex(*own);
+      for (const DeviceSlice& s : store_.remoteSlices()) out += " " + s.device_id.shortString() + "=" + digestHex(s.data);
+      return out;
+    }
+    Status st = store_.set(value_);
+    return st.isOk() ? "DOCSET " + digestHex(value_) : "ERROR " + st.toString();
+  }
+
+ private:
+  static std::string digestHex(ByteView data) {
+    const SliceDigest d = sliceDigest(data);
+    return toHex(ByteView(d.data(), 8));
+  }
+  void edit() {
+    const size_t at = rng_() % value_.size(), n = 1 + rng_() % 300;
+    switch (rng_() % 3) {
+      case 0:
+        for (size_t i = at; i < std::min(value_.size(), at + n); ++i) value_[i] = static_cast<uint8_t>(rng_());
+        break;
+      case 1:
+        if (value_.size() + n > kMaxSliceData) break;
+        for (size_t i = 0; i < n; ++i) value_.insert(value_.begin() + static_cast<ptrdiff_t>(at), static_cast<uint8_t>(rng_()));
+        break;
+      default:
+        if (value_.size() > n) value_.erase(value_.begin() + static_cast<ptrdiff_t>(at),
+                                            value_.begin() + static_cast<ptrdiff_t>(std::min(value_.size(), at + n)));
+    }
+  }
+  RawStore store_;
+  Bytes value_;
+  std::mt19937_64 rng_;
+};
 
 // ---------------------------------------------------------------- child: one node process
 int runChild(const std::map<std::string, std::string>& flags, const std::vector<std::string>& peers) {
@@ -118,6 +172,7 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   }
   MeshNode node(std::move(ident).value(), secret.value(), opts);
   auto store = std::make_unique<SyncedStore<Presence>>("presence", node.id());
+  auto doc = std::make_unique<DocSlice>(node.id(), name);
   std::unique_ptr<StoreSyncAdapter> adapter;
   bool converged = false;
   auto listener = store->listen([&](const SyncedStore<Presence>::Event& e) {
@@ -138,6 +193,7 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
   }
   node.call([&](MeshCore& core) {
     adapter = std::make_unique<StoreSyncAdapter>(node.env(), core);
+    adapter->addStore(doc->store()).ignore();
     return adapter->addStore(*store);
   }).ignore();
   emit("LISTEN " + node.listenAddress() + " " + node.id().toString());
@@ -160,6 +216,8 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       uint64_t n = *count;
       for (uint64_t i = 1; i <= n; ++i) store->set(Presence{name, i == n ? "final" + arg : "b" + std::to_string(i), ++counter}).ignore();
       emit("BURST " + arg);
+    } else if (cmd == "docinit" || cmd == "docedit" || cmd == "docview") {
+      emit(doc->command(cmd, arg));
     } else if (cmd == "view") {
       std::string out = "VIEW";
       for (auto& [id, p] : store->all()) out += " " + id.shortString() + "=" + p.name + ":" + p.status;
@@ -172,7 +230,9 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
         out << "STATS handshakes_failed=" << m.handshakes_failed << " protocol_errors=" << m.protocol_errors
             << " refused_pending=" << m.links_refused_pending_limit << " rate_limited=" << m.messages_rate_limited
             << " flood_disconnects=" << m.peers_disconnected_flooding << " spoofed=" << y.slices_spoofed
-            << " malformed=" << y.malformed << " applied=" << y.slices_applied << " peers=" << core.connectedPeers().size();
+            << " malformed=" << y.malformed << " applied=" << y.slices_applied << " peers=" << core.connectedPeers().size()
+            << " deltas_sent=" << y.deltas_sent << " deltas_applied=" << y.deltas_applied
+            << " deltas_refused=" << y.deltas_refused << " delta_refusals_received=" << y.delta_refusals_received;
         return out.str();
       }));
     } else if (cmd == "peers") {

@@ -71,6 +71,24 @@ Result<Bytes> CipherState::decryptWithAd(ByteView ad, ByteView ciphertext) {
   return out;
 }
 
+Result<size_t> CipherState::decryptInto(ByteView ad, ByteView ciphertext, std::span<uint8_t> out) {
+  if (!has_key_) {
+    if (out.size() < ciphertext.size()) return invalidArgument("noise: output buffer too small");
+    std::copy(ciphertext.begin(), ciphertext.end(), out.begin());
+    return ciphertext.size();
+  }
+  if (ciphertext.size() > kMaxMessageLen) {
+    return tooLarge("noise: ciphertext exceeds the 65535-byte message limit");
+  }
+  if (ciphertext.size() >= kTagLen && out.size() < ciphertext.size() - kTagLen) {
+    return invalidArgument("noise: output buffer too small");
+  }
+  if (n_ == kReservedNonce) return Status(Code::kClosed, "noise: nonce space exhausted");
+  Result<size_t> len = aeadDecryptInto(k_, n_, ad, ciphertext, out);
+  if (len.isOk()) ++n_;
+  return len;
+}
+
 void CipherState::rekey() {
   if (!has_key_) return;
   // REKEY(k) = first 32 bytes of ENCRYPT(k, 2^64-1, empty ad, 32 zero bytes).

@@ -41,6 +41,10 @@ class CipherState {
   // kAuthFailed on a forged/corrupted ciphertext (nonce not advanced), kMalformed if shorter
   // than a tag, kTooLarge above kMaxMessageLen, kClosed at nonce 2^64-1.
   Result<Bytes> decryptWithAd(ByteView ad, ByteView ciphertext);
+  // decryptWithAd into `out` (at least ciphertext.size() - kTagLen bytes, not overlapping the
+  // ciphertext): the plaintext's length. Same errors; a channel decrypts every frame into one
+  // reused buffer this way.
+  Result<size_t> decryptInto(ByteView ad, ByteView ciphertext, std::span<uint8_t> out);
   // Replaces the key with the spec's REKEY(k); the nonce is unchanged. Both directions of a
   // link must rekey at the same message count. No-op without a key.
   void rekey();

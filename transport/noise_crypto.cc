@@ -85,9 +85,19 @@ void aeadEncryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView p
 }
 
 Result<Bytes> aeadDecrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext) {
-  ensureSodium();
   if (ciphertext.size() < kTagLen) return malformed("noise: ciphertext shorter than its tag");
   Bytes out(ciphertext.size() - kTagLen);
+  auto len = aeadDecryptInto(k, nonce, ad, ciphertext, out);
+  if (!len) return len.status();
+  out.resize(*len);
+  return out;
+}
+
+Result<size_t> aeadDecryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext,
+                               std::span<uint8_t> out) {
+  ensureSodium();
+  if (ciphertext.size() < kTagLen) return malformed("noise: ciphertext shorter than its tag");
+  assert(out.size() >= ciphertext.size() - kTagLen);
   auto n = nonceBytes(nonce);
   unsigned long long out_len = 0;
   if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
@@ -95,8 +105,7 @@ Result<Bytes> aeadDecrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteV
                                                 n.data(), k.data()) != 0) {
     return Status(Code::kAuthFailed, "noise: AEAD authentication failed");
   }
-  out.resize(out_len);
-  return out;
+  return static_cast<size_t>(out_len);
 }
 
 Hash hash(ByteView a, ByteView b) {

@@ -60,6 +60,10 @@ void aeadEncryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView p
                      std::span<uint8_t> out);
 // kAuthFailed if the tag does not verify, kMalformed if shorter than a tag.
 Result<Bytes> aeadDecrypt(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext);
+// The same into `out`, which must hold at least ciphertext.size() - kTagLen bytes and must not
+// overlap `ciphertext`; returns the plaintext length. On error `out` holds no plaintext.
+Result<size_t> aeadDecryptInto(const CipherKey& k, uint64_t nonce, ByteView ad, ByteView ciphertext,
+                               std::span<uint8_t> out);
 
 // BLAKE2b-512 of the concatenation of `a` and `b` (b may be empty).
 Hash hash(ByteView a, ByteView b = {});

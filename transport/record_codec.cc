@@ -12,25 +12,34 @@ constexpr size_t kMinChunk = 256;
 // up to the message limit) are freed so an idle link does not hold them.
 constexpr size_t kMaxReusedMessageBuffer = 256 * 1024;
 
-void RecordWriter::append(ByteView message) {
-  size_t offset = 0;
+void RecordWriter::appendParts(std::span<const ByteView> parts) {
+  size_t total = 0;
+  for (ByteView p : parts) total += p.size();
+  size_t offset = 0, part = 0, in_part = 0;
   do {
     size_t fill = pending_.size() - frame_start_;
     size_t room = kMaxFramePlaintext - fill;
-    size_t rest = message.size() - offset;
+    size_t rest = total - offset;
     if (room < kRecordHeaderSize + std::min(rest, kMinChunk)) {
       frame_start_ = pending_.size();  // this frame is full enough; the record starts a new one
       room = kMaxFramePlaintext;
     }
     size_t len = std::min(room - kRecordHeaderSize, rest);
-    bool fin = offset + len == message.size();
+    bool fin = offset + len == total;
     uint8_t header[kRecordHeaderSize] = {static_cast<uint8_t>(fin ? kRecordFin : 0)};
     putU16(header + 1, static_cast<uint16_t>(len));
     pending_.insert(pending_.end(), header, header + kRecordHeaderSize);
-    pending_.insert(pending_.end(), message.begin() + static_cast<ptrdiff_t>(offset),
-                    message.begin() + static_cast<ptrdiff_t>(offset + len));
+    for (size_t left = len; left > 0;) {
+      const ByteView p = parts[part];
+      const size_t take = std::min(left, p.size() - in_part);
+      pending_.insert(pending_.end(), p.begin() + static_cast<ptrdiff_t>(in_part),
+                      p.begin() + static_cast<ptrdiff_t>(in_part + take));
+      in_part += take;
+      left -= take;
+      if (in_part == p.size()) ++part, in_part = 0;
+    }
     offset += len;
-  } while (offset < message.size());
+  } while (offset < total);
 }
 
 ByteView RecordWriter::nextFrame() const {
@@ -44,7 +53,6 @@ ByteView RecordWriter::nextFrame() const {
 }
 
 void RecordWriter::consume(size_t bytes) {
-  sodium_memzero(pending_.data() + offset_, bytes);
   offset_ += bytes;
   // A sent frame is closed: later records start a new one.
   if (offset_ > frame_start_) frame_start_ = pending_.size();
@@ -59,13 +67,17 @@ void RecordWriter::consume(size_t bytes) {
 }
 
 void RecordWriter::clear() {
+  pending_.resize(pending_.capacity());  // zero-fills past the end: moved-away bytes are there
   sodium_memzero(pending_.data(), pending_.size());
   pending_.clear();
   offset_ = 0;
   frame_start_ = 0;
 }
 
-RecordReader::~RecordReader() { sodium_memzero(partial_.data(), partial_.size()); }
+RecordReader::~RecordReader() {
+  partial_.resize(partial_.capacity());  // a reused buffer's old message lies past its size
+  sodium_memzero(partial_.data(), partial_.size());
+}
 
 Status RecordReader::feed(ByteView rest, const std::function<bool(ByteView)>& on_message) {
   if (rest.empty()) return malformed("empty frame");
@@ -89,11 +101,14 @@ Status RecordReader::feed(ByteView rest, const std::function<bool(ByteView)>& on
         Bytes message;
         message.swap(partial_);
         go_on = on_message(message);
-        sodium_memzero(message.data(), message.size());
+        // Kept for the next long message (the next one overwrites it; the destructor wipes
+        // it), or wiped before it is freed.
         if (partial_.empty() && message.capacity() > partial_.capacity() &&
             message.capacity() <= kMaxReusedMessageBuffer) {
           message.clear();
           partial_.swap(message);
+        } else {
+          sodium_memzero(message.data(), message.size());
         }
       }
     }

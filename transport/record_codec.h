@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -24,7 +25,10 @@ class RecordWriter {
  public:
   // Appends `message` as one or more records. The first record of a long message fills what
   // is left of the frame being built, so frames leave no gaps.
-  void append(ByteView message);
+  void append(ByteView message) { appendParts({&message, 1}); }
+  // The same for the message that is the concatenation of `parts` (no copy of them joined).
+  void appendParts(std::span<const ByteView> parts);
+  ~RecordWriter() { clear(); }
   bool empty() const { return pending_.size() == offset_; }
   size_t pendingBytes() const { return pending_.size() - offset_; }
   // The next frame plaintext: as many whole records as fit in kMaxFramePlaintext. Valid until
@@ -32,7 +36,8 @@ class RecordWriter {
   ByteView nextFrame() const;
   // Drops the bytes nextFrame() returned (after they were encrypted and sent).
   void consume(size_t bytes);
-  // Wipes and drops everything pending.
+  // Wipes and drops everything pending. (Sent bytes are not wiped one frame at a time: the
+  // buffer is reused and overwritten; clear() and the destructor wipe all of it.)
   void clear();
 
  private:

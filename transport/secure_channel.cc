@@ -108,36 +108,67 @@ void SecureChannel::becomeReady() {
   handler_->onChannelReady(*this);
 }
 
+namespace {
+// Frames are decrypted into one buffer per thread: records are handed on (or copied into a
+// reassembly buffer) before handleTransportFrame returns, so no channel needs a 64 KiB buffer
+// of its own and no frame costs an allocation. A frame decrypted while another one's messages
+// are being handled on the same thread (a handler that makes a link deliver at once) gets a
+// buffer of its own. The shared buffer keeps the last frame's plaintext until the next frame
+// overwrites it; it is wiped when the thread ends.
+struct PlainBuffer {
+  Bytes bytes;
+  bool in_use = false;
+  ~PlainBuffer() { sodium_memzero(bytes.data(), bytes.size()); }
+};
+thread_local PlainBuffer t_plain;
+}  // namespace
+
 void SecureChannel::handleTransportFrame(ByteView frame) {
-  auto plain = recv_.decryptWithAd({}, frame);
-  if (!plain) {
+  Bytes own;
+  Bytes* buffer = t_plain.in_use ? &own : &t_plain.bytes;
+  if (buffer->size() < kMaxFrameBody) buffer->resize(kMaxFrameBody);
+  const bool shared = buffer == &t_plain.bytes;
+  if (shared) t_plain.in_use = true;
+  struct Release {
+    bool shared;
+    ~Release() {
+      if (shared) t_plain.in_use = false;
+    }
+  } release{shared};
+  auto len = recv_.decryptInto({}, frame, *buffer);
+  if (!len) {
     fail(ChannelFailure::kFrameRejected,
-         Status(Code::kAuthFailed, "frame failed authentication: " + plain.status().message()));
+         Status(Code::kAuthFailed, "frame failed authentication: " + len.status().message()));
     return;
   }
+  const ByteView plain(buffer->data(), *len);
   if (++stats_.frames_received % options_.rekey_interval == 0) {
     recv_.rekey();
     ++stats_.rekeys;
   }
   std::shared_ptr<bool> alive = alive_;
-  Status st = incoming_.feed(plain.value(), [&](ByteView message) {
+  Status st = incoming_.feed(plain, [&](ByteView message) {
     ++stats_.messages_received;
     handler_->onChannelMessage(*this, message);
     return *alive && state_ == State::kReady && !closing_;
   });
-  sodium_memzero(plain->data(), plain->size());
+  if (!own.empty()) sodium_memzero(own.data(), own.size());
   if (!*alive) return;
   if (!st.isOk()) {
     fail(st.code() == Code::kTooLarge ? ChannelFailure::kMessageTooLarge : ChannelFailure::kRecordMalformed, st);
   }
 }
 
-Status SecureChannel::sendMessage(ByteView message) {
+Status SecureChannel::sendMessage(ByteView message) { return sendMessageParts({&message, 1}); }
+
+Status SecureChannel::sendMessageParts(std::span<const ByteView> parts) {
   if (state_ == State::kClosed || closing_) return Status(Code::kClosed, "channel closed");
   if (state_ != State::kReady) return invalidArgument("channel not ready");
-  if (message.size() > options_.max_message_size) return tooLarge("message too large");
+  size_t size = 0;
+  for (ByteView p : parts) size += p.size();
+  if (size > options_.max_message_size) return tooLarge("message too large");
   if (outgoing_.pendingBytes() > options_.max_pending_bytes) return Status(Code::kBusy, "channel queue full");
-  outgoing_.append(message);
+  outgoing_.appendParts(parts);
   ++stats_.messages_sent;
   scheduleFlush();
   return Status::ok();

@@ -102,6 +102,9 @@ class SecureChannel final : private LinkHandler {
   void start();
   // Queues one message. Errors: kClosed, kInvalidArgument (before ready), kTooLarge, kBusy.
   Status sendMessage(ByteView message);
+  // The same for the message that is the concatenation of `parts` (copied once, into the
+  // record queue).
+  Status sendMessageParts(std::span<const ByteView> parts);
   // Sends what is queued, then closes the link. onChannelClosed(reason) follows.
   void close(const Status& reason);
 

@@ -5,11 +5,13 @@
 
 namespace meshslice {
 
-constexpr size_t kReadBufferSize = 64 * 1024;
+
+// How long an idle link keeps its write buffers.
+constexpr uint64_t kIdleBufferReleaseMs = 50;
 
 struct TcpLink::WriteReq {
   uv_write_t req;
-  Bytes data;
+  WriteBuffer data;
 };
 
 TcpLink::TcpLink(EventLoop& loop, std::unique_ptr<UvHandle<uv_tcp_t>> handle, TcpLinkOptions options)
@@ -17,6 +19,8 @@ TcpLink::TcpLink(EventLoop& loop, std::unique_ptr<UvHandle<uv_tcp_t>> handle, Tc
   handle_->get()->data = this;
   uv_timer_init(loop_.uv(), linger_timer_.get());
   linger_timer_.markInitialized(this);
+  uv_timer_init(loop_.uv(), idle_timer_.get());
+  idle_timer_.markInitialized(this);
   sockaddr_storage ss{};
   int len = sizeof ss;
   if (uv_tcp_getpeername(handle_->get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
@@ -89,19 +93,21 @@ Status TcpLink::admit(size_t body_size) {
 
 Status TcpLink::sendFrame(ByteView body) {
   MS_RETURN_IF_ERROR(admit(body.size()));
-  appendFrame(pending_, body);
+  uint8_t* at = pending_.extend(kFrameHeaderSize + body.size());
+  putU16(at, static_cast<uint16_t>(body.size()));
+  std::copy(body.begin(), body.end(), at + kFrameHeaderSize);
   if (inflight_bytes_ == 0) flush();
   return Status::ok();
 }
 
 Status TcpLink::sendFrameWith(size_t body_size, const FrameFiller& fill) {
   MS_RETURN_IF_ERROR(admit(body_size));
-  const size_t at = pending_.size();
-  pending_.resize(at + kFrameHeaderSize + body_size);
-  putU16(pending_.data() + at, static_cast<uint16_t>(body_size));
-  Status st = fill(std::span<uint8_t>(pending_.data() + at + kFrameHeaderSize, body_size));
+  const size_t before = pending_.size;
+  uint8_t* at = pending_.extend(kFrameHeaderSize + body_size);
+  putU16(at, static_cast<uint16_t>(body_size));
+  Status st = fill(std::span<uint8_t>(at + kFrameHeaderSize, body_size));
   if (!st.isOk()) {
-    pending_.resize(at);
+    pending_.size = before;
     return st;
   }
   if (inflight_bytes_ == 0) flush();
@@ -111,10 +117,10 @@ Status TcpLink::sendFrameWith(size_t body_size, const FrameFiller& fill) {
 void TcpLink::flush() {
   if (pending_.empty() || !open_) return;
   auto* w = new WriteReq;
-  w->data.swap(pending_);
-  pending_.swap(spare_);  // empty; keeps the capacity of an earlier write's buffer
-  inflight_bytes_ = w->data.size();
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+  std::swap(w->data, pending_);
+  std::swap(pending_, spare_);  // empty; keeps the capacity of an earlier write's buffer
+  inflight_bytes_ = w->data.size;
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.bytes.data()), static_cast<unsigned>(w->data.size));
   int rc = uv_write(&w->req, handle_->stream(), &buf, 1, &TcpLink::onWrite);
   if (rc != 0) {
     delete w;
@@ -128,13 +134,15 @@ void TcpLink::onWrite(uv_write_t* req, int status) {
   auto* self = ownerOf<TcpLink>(req->handle);
   if (!self) return;  // the link is gone; the buffer dies with w
   self->inflight_bytes_ = 0;
+  if (w->data.bytes.size() > self->spare_.bytes.size()) {
+    w->data.size = 0;
+    std::swap(self->spare_, w->data);
+  }
   if (self->pending_.empty()) {
-    // Idle: give the buffers back, an idle link holds no write memory.
-    Bytes().swap(self->pending_);
-    Bytes().swap(self->spare_);
-  } else if (w->data.capacity() > self->spare_.capacity()) {
-    w->data.clear();
-    self->spare_.swap(w->data);
+    // Idle: soon give the buffers back, an idle link holds no write memory.
+    uv_timer_start(self->idle_timer_.get(), [](uv_timer_t* t) {
+      if (auto* link = ownerOf<TcpLink>(t)) link->releaseIdleBuffers();
+    }, kIdleBufferReleaseMs, 0);
   }
   if (status != 0) {
     self->fail(ioError(std::string("write: ") + uv_strerror(status)));
@@ -150,6 +158,12 @@ void TcpLink::onWrite(uv_write_t* req, int status) {
     self->busy_ = false;
     if (self->handler_ && self->open_) self->handler_->onLinkDrained();
   }
+}
+
+void TcpLink::releaseIdleBuffers() {
+  if (!pending_.empty() || inflight_bytes_ > 0) return;
+  pending_ = WriteBuffer();
+  spare_ = WriteBuffer();
 }
 
 void TcpLink::close(const Status& reason) {
@@ -175,9 +189,10 @@ void TcpLink::fail(const Status& reason) {
 void TcpLink::finishClose() {
   if (!open_) return;
   open_ = false;
-  pending_.clear();
-  spare_ = Bytes();
+  pending_ = WriteBuffer();
+  spare_ = WriteBuffer();
   uv_timer_stop(linger_timer_.get());
+  uv_timer_stop(idle_timer_.get());
   handle_->close();  // cancels in-flight writes; their callbacks see no owner
   inflight_bytes_ = 0;
   if (!handler_) return;

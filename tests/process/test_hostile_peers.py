@@ -103,8 +103,8 @@ FLOOD_SECONDS = 8
 FLOOD_CPU_CORES = 1.1
 FLOOD_CPU_US_PER_ENVELOPE = 150 if SANITIZED else 15  # measured 2-5 us (ASan: 29-56 us)
 FLOOD_RSS_GROWTH_KIB = 4 * 1024       # outside ASan (its quarantine keeps freed memory)
-# Set on b -> applied on a, during the flood. A link gets at most 4 full reads per loop turn
-# (kFullReadsPerTurn), so the flood holds b's link up by one such batch at most; the rest is
+# Set on b -> applied on a, during the flood. A link gets at most 256 KiB of reads per loop turn
+# (kFullReadsPerTurn x kReadBufferSize), so the flood holds b's link up by one such batch at most; the rest is
 # CPU sharing and a's stdout, which carries a line per applied flood update (measured max
 # 59-113 ms on a quiet machine, ~0.4 ms without a flood). Under ASan (5-15x slower) only
 # starvation towards the 3 s liveness timeout is asserted.
