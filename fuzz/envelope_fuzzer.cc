@@ -1,5 +1,8 @@
 // Fuzzes decodeEnvelope with untrusted bytes. Any envelope that decodes must be valid and
-// survive encode -> decode unchanged. Seeds: fuzz/corpus/envelope/ (the golden vectors).
+// survive encode -> decode unchanged. The receive path's in-place parser of Message envelopes
+// (parseMessageEnvelope) must accept only what decodeEnvelope accepts, as the same message.
+// Seeds: fuzz/corpus/envelope/ (the golden vectors).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -8,6 +11,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace meshslice;
   Result<Envelope> decoded = decodeEnvelope(ByteView(data, size));
+  if (auto view = parseMessageEnvelope(ByteView(data, size))) {
+    const auto* m = decoded.isOk() ? std::get_if<BusMessage>(&*decoded) : nullptr;
+    if (!m || m->ns != view->ns || !std::equal(m->payload.begin(), m->payload.end(), view->payload.begin(), view->payload.end()))
+      __builtin_trap();
+  }
   if (!decoded.isOk()) return 0;
   if (!validateEnvelope(*decoded).isOk()) __builtin_trap();
   Bytes wire = encodeEnvelope(*decoded);

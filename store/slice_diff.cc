@@ -158,8 +158,10 @@ class OpBuilder {
   std::vector<DeltaOp> ops_;
 };
 
+enum class Aligned { kDone, kTooManyLiterals, kOverBudget };
+
 // Step 2: same-offset comparison of base[begin, end) and target[begin, end).
-bool alignedMiddle(const uint8_t* base, const uint8_t* target, size_t begin, size_t end, OpBuilder& out) {
+Aligned alignedMiddle(const uint8_t* base, const uint8_t* target, size_t begin, size_t end, OpBuilder& out) {
   const size_t limit = (end - begin) * kAlignedMaxLiteralPercent / 100;
   size_t literal = 0, pos = begin;
   while (pos < end) {
@@ -179,10 +181,13 @@ bool alignedMiddle(const uint8_t* base, const uint8_t* target, size_t begin, siz
     }
     out.literal(target + pos, run - pos);
     literal += run - pos;
-    if (literal > limit || out.over()) return false;
+    // Over the budget with mostly literals is a shift (an insertion, a moved block): the chunk
+    // index may find it. Over the budget with copies in between is in-place editing: give up.
+    if (out.over()) return literal * 4 > (run - begin) * 3 ? Aligned::kTooManyLiterals : Aligned::kOverBudget;
+    if (literal > limit) return Aligned::kTooManyLiterals;
     pos = run;
   }
-  return true;
+  return Aligned::kDone;
 }
 
 // Step 3: chunk matching for target[t_begin, t_end) against base[b_begin, b_end).
@@ -231,9 +236,15 @@ std::optional<std::vector<DeltaOp>> computeDeltaOps(ByteView base, ByteView targ
     bool done = false;
     if (t_end == b_end) {
       OpBuilder aligned = out;
-      if (alignedMiddle(base.data(), target.data(), pre, t_end, aligned)) {
-        out = std::move(aligned);
-        done = true;
+      switch (alignedMiddle(base.data(), target.data(), pre, t_end, aligned)) {
+        case Aligned::kDone:
+          out = std::move(aligned);
+          done = true;
+          break;
+        case Aligned::kOverBudget:
+          return std::nullopt;  // in-place edits over the budget: chunks would not find more
+        case Aligned::kTooManyLiterals:
+          break;
       }
     }
     if (!done) {

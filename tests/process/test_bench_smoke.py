@@ -1,6 +1,6 @@
 """Smoke test of the end-to-end benchmark tool, so that it cannot rot: meshslice_bench (built
 beside mesh_demo) with N=2, short cells, the raw TCP / AEAD / wake baseline (tcp_baseline), no
-js-libp2p and no mDNS. Asserts it exits 0 within its time bound and prints every kind of
+js-libp2p and no mDNS, and short delta cells (64 KiB, 10 updates each, deltas off and on). Asserts it exits 0 within its time bound and prints every kind of
 result line with a positive figure; it asserts nothing about how fast (CI machines differ).
 Usage: test_bench_smoke.py <path to mesh_demo>."""
 import os
@@ -31,6 +31,9 @@ EXPECTED = [
     r"N2 join-to-synced 1KiB x 4 slices from first link",
     r"N2 graceful stop -> peers evict median",
     r"N2 kill -9 -> peers evict max",
+    r"N2 64KiB 1B changed, full: wire bytes per update per peer",
+    r"N2 64KiB 1% changed, delta: CPU per update \(all nodes\)",
+    r"N2 64KiB 50% changed, delta: propagation p50 \(median receiver\)",
 ]
 
 
@@ -39,7 +42,7 @@ def main():
         print(f"FAIL: {BENCH} not built")
         return 1
     cmd = [BENCH, "--quick", "--nodes", "2", "--sizes", "64,1024", "--stores", "2", "--lat-count", "200",
-           "--burst-seconds", "0.3", "--no-mdns"]
+           "--burst-seconds", "0.3", "--no-mdns", "--delta-sizes", "65536", "--delta-count", "10"]
     start = time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
     took = time.monotonic() - start
