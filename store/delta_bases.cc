@@ -1,5 +1,7 @@
 #include "store/delta_bases.h"
 
+#include <algorithm>
+
 namespace meshslice {
 
 void DeltaBases::retain(const std::string& store, uint64_t version, Data data) {
@@ -36,6 +38,18 @@ const SliceDigest& DeltaBases::digestOf(const std::string& store, uint64_t versi
   return it->second.second;
 }
 
+void DeltaBases::noDelta(const std::string& store, uint64_t base, uint64_t version) {
+  auto& [v, bases] = no_delta_[store];
+  if (v != version) v = version, bases.clear();
+  if (bases.size() < 2 * kDeltaBasesPerStore) bases.push_back(base);
+}
+
+bool DeltaBases::knownNoDelta(const std::string& store, uint64_t base, uint64_t version) const {
+  auto it = no_delta_.find(store);
+  if (it == no_delta_.end() || it->second.first != version) return false;
+  return std::find(it->second.second.begin(), it->second.second.end(), base) != it->second.second.end();
+}
+
 void DeltaBases::forgetStore(const std::string& store) {
   auto it = kept_.find(store);
   if (it != kept_.end()) {
@@ -43,11 +57,13 @@ void DeltaBases::forgetStore(const std::string& store) {
     kept_.erase(it);
   }
   digests_.erase(store);
+  no_delta_.erase(store);
 }
 
 void DeltaBases::clear() {
   kept_.clear();
   digests_.clear();
+  no_delta_.clear();
   bytes_ = 0;
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "store/slice_delta.h"
@@ -22,8 +23,9 @@ namespace meshslice {
 
 // Slices below this size always travel in full: a delta would save little and cost a digest.
 inline constexpr size_t kMinDeltaSliceSize = 4096;
-// Versions kept per store: the newest sent and the one before (a peer that was owed a turn).
-inline constexpr size_t kDeltaBasesPerStore = 2;
+// Versions kept per store: the newest sent and three before it, for peers that fall behind
+// (a peer that is owed gets every few versions only; its base is the one sent to it last).
+inline constexpr size_t kDeltaBasesPerStore = 4;
 // Bytes of base data kept across all stores of an adapter.
 inline constexpr size_t kMaxDeltaBaseBytes = 8 * 1024 * 1024;
 
@@ -38,6 +40,10 @@ class DeltaBases {
   Data find(const std::string& store, uint64_t version);
   // The digest of `data` as `version` of `store`, computed once per version.
   const SliceDigest& digestOf(const std::string& store, uint64_t version, ByteView data);
+  // No delta from `base` to the current `version` of `store` was worth sending: remembered for
+  // that version, so other peers and later flushes do not try the same diff again.
+  void noDelta(const std::string& store, uint64_t base, uint64_t version);
+  bool knownNoDelta(const std::string& store, uint64_t base, uint64_t version) const;
   void forgetStore(const std::string& store);
   void clear();
   size_t bytes() const { return bytes_; }
@@ -53,6 +59,7 @@ class DeltaBases {
 
   std::map<std::string, std::deque<Kept>> kept_;
   std::map<std::string, std::pair<uint64_t, SliceDigest>> digests_;
+  std::map<std::string, std::pair<uint64_t, std::vector<uint64_t>>> no_delta_;  // version, bases
   size_t bytes_ = 0;
   uint64_t clock_ = 0;
 };

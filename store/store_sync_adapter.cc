@@ -407,9 +407,10 @@ void StoreSyncAdapter::markOwed(PeerState& peer) {
 
 void StoreSyncAdapter::onOwedRecheck() {
   bool still_owed = false;
+  FlushCache cache;  // a slice going to several owed peers is read and encoded once
   for (auto& [id, peer] : peers_) {
     if (!peer.owed) continue;
-    flushPeer(id, peer);
+    flushPeer(id, peer, cache);
     still_owed = still_owed || peer.owed;
   }
   if (still_owed) owed_timer_->start(options_.owed_recheck_interval);

@@ -8,11 +8,15 @@ namespace meshslice {
 
 std::optional<Bytes> StoreSyncAdapter::makeDelta(const std::string& store_id, const EncodedSlice& slice,
                                                  uint64_t base_version) {
+  const DeviceSlice& s = *slice.slice;
+  if (bases_.knownNoDelta(store_id, base_version, s.version)) return std::nullopt;
   DeltaBases::Data base = bases_.find(store_id, base_version);
   if (!base) return std::nullopt;
-  const DeviceSlice& s = *slice.slice;
   auto ops = computeDeltaOps(*base, s.data, s.data.size() * options_.max_delta_percent / 100);
-  if (!ops) return std::nullopt;
+  if (!ops) {
+    bases_.noDelta(store_id, base_version, s.version);
+    return std::nullopt;
+  }
   SliceDelta delta;
   delta.store_id = store_id;
   delta.device_id = s.device_id;

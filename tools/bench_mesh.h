@@ -44,6 +44,7 @@ struct Config {
   std::vector<size_t> delta_sizes{65536, 1024 * 1024};
   size_t delta_count = 200;
   size_t delta_count_1m = 60;
+  bool delta_only = false;  // only the delta cells (no baselines, meshes, mDNS)
 };
 
 // name -> value of every figure printed, for the ratio table.

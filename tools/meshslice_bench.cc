@@ -6,7 +6,7 @@
 //                   [--lat-count N] [--burst-seconds S] [--silent-nodes 4,16]
 //                   [--libp2p DIR] [--no-baselines] [--no-mdns] [--pin same|split]
 //                   [--mdns-netns NS1,NS2 --mdns-ips IP1,IP2]
-//                   [--delta-nodes 2,16] [--delta-sizes 65536,1048576] [--delta-count N]
+//                   [--delta-nodes 2,16] [--delta-sizes 65536,1048576] [--delta-count N] [--delta-only]
 //   meshslice_bench --child ...            one node process (tools/bench_node.h)
 //   meshslice_bench --mdns-watch IF ...    the mDNS announcement watcher (tools/bench_mdns.h)
 //
@@ -191,7 +191,7 @@ int usage() {
                "usage: meshslice_bench [--quick] [--nodes 2,..,32] [--sizes 64,..] [--stores 1..64] [--lat-count N]\n"
                "                       [--burst-seconds S] [--silent-nodes 4,..] [--libp2p DIR] [--no-baselines]\n"
                "                       [--no-mdns] [--pin same|split] [--mdns-netns NS1,NS2 --mdns-ips IP1,IP2]\n"
-               "                       [--delta-nodes 2,16|0] [--delta-sizes 65536,1048576] [--delta-count N]\n");
+               "                       [--delta-nodes 2,16|0] [--delta-sizes 65536,1048576] [--delta-count N] [--delta-only]\n");
   return 2;
 }
 
@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
     else if (a == "--quick") cfg.quick = true;
     else if (a == "--no-baselines") cfg.baselines = false;
     else if (a == "--no-mdns") cfg.mdns = false;
+    else if (a == "--delta-only") cfg.delta_only = true;
     else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       if (a == "--peer") peers.push_back(argv[++i]);
       else flags[a.substr(2)] = argv[++i];
@@ -232,9 +233,9 @@ int main(int argc, char** argv) {
   std::printf("meshslice_bench: nodes");
   for (size_t n : cfg.nodes) std::printf(" %zu", n);
   std::printf(", %zu stores, placement %s\n", cfg.stores, cfg.pin.empty() ? "scheduler" : cfg.pin.c_str());
-  if (cfg.baselines) runTcpBaseline(exe, cfg);  // right before the N = 2 mesh: the least drift
+  if (cfg.baselines && !cfg.delta_only) runTcpBaseline(exe, cfg);  // right before the N = 2 mesh: the least drift
   std::vector<std::pair<size_t, double>> rss;
-  for (size_t n : cfg.nodes) {
+  for (size_t n : cfg.delta_only ? std::vector<size_t>{} : cfg.nodes) {
     runMesh(exe, cfg, n, rss);
     if (cfg.baselines && (n == 2 || n == 4)) runLibp2p(n, cfg);
   }
@@ -250,6 +251,7 @@ int main(int argc, char** argv) {
     std::printf("\n== cross-thread wake ==\n");
     figure("N2 1KiB p50: app-thread minus loop-thread set()", g_figures[app] - g_figures[loop], "us");
   }
+  if (cfg.delta_only) cfg.mdns = false;
   if (cfg.mdns) runMdns(exe, cfg, false);
   if (cfg.mdns && !cfg.mdns_netns.empty()) runMdns(exe, cfg, true);
   printRatios(cfg);
