@@ -4,7 +4,7 @@
 
 namespace meshslice {
 
-void DeltaBases::retain(const std::string& store, uint64_t version, Data data) {
+void DeltaBases::retain(const std::string& store, uint64_t version, Data data, const std::vector<uint64_t>& held) {
   if (!data || data->size() < kMinDeltaSliceSize) return;
   auto& kept = kept_[store];
   for (Kept& k : kept)
@@ -15,8 +15,14 @@ void DeltaBases::retain(const std::string& store, uint64_t version, Data data) {
   bytes_ += data->size();
   kept.push_back({version, std::move(data), ++clock_});
   while (kept.size() > kDeltaBasesPerStore) {
-    bytes_ -= kept.front().data->size();
-    kept.pop_front();
+    auto victim = kept.begin();  // the oldest, unless a peer holds it and another is free
+    for (auto it = kept.begin(); it != kept.end(); ++it)
+      if (std::find(held.begin(), held.end(), it->version) == held.end()) {
+        victim = it;
+        break;
+      }
+    bytes_ -= victim->data->size();
+    kept.erase(victim);
   }
   evictOverBudget();
 }

@@ -34,8 +34,9 @@ class DeltaBases {
   using Data = std::shared_ptr<const Bytes>;
 
   // Keeps `data` as `version` of `store` (a local slice that was just sent). Ignored below
-  // kMinDeltaSliceSize or if that version is kept already.
-  void retain(const std::string& store, uint64_t version, Data data);
+  // kMinDeltaSliceSize or if that version is kept already. Past kDeltaBasesPerStore the oldest
+  // version that no peer is known to hold (`held`: the versions peers hold now) goes first.
+  void retain(const std::string& store, uint64_t version, Data data, const std::vector<uint64_t>& held = {});
   // The kept data of that version, or null.
   Data find(const std::string& store, uint64_t version);
   // The digest of `data` as `version` of `store`, computed once per version.

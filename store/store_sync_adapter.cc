@@ -391,7 +391,10 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache
       if (peer.delta) {
         peer.holds[it->first] = slice.version;
         if (is_delta) ++stats_.deltas_sent, peer.delta_sent[it->first] = slice.version;
-        bases_.retain(it->first, slice.version, DeltaBases::Data(slice.slice, &slice.slice->data));
+        std::vector<uint64_t> held;  // bases peers will need
+        for (const auto& [other_id, other] : peers_)
+          if (auto h = other.holds.find(it->first); h != other.holds.end()) held.push_back(h->second);
+        bases_.retain(it->first, slice.version, DeltaBases::Data(slice.slice, &slice.slice->data), held);
       }
     }
     it = peer.dirty.erase(it);

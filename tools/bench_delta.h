@@ -33,8 +33,21 @@ inline size_t deltaCount(const Config& cfg, size_t size) {
 }
 inline size_t deltaRate(size_t size) { return size >= 1024 * 1024 ? 20 : 100; }
 
+// Node 0's SyncStats: slice_bytes_sent (encoded SliceUpdates and SliceDeltas), slices and
+// deltas sent.
+struct SenderStats {
+  double bytes = 0, slices = 0, deltas = 0;
+};
+inline SenderStats sliceBytes(Mesh& m) {
+  tell(m.kids[0], "report");
+  auto r = m.collect({&m.kids[0]}, "REPORT", 10000);
+  if (r.empty()) return {};
+  return {field(r[0], "slice_bytes"), field(r[0], "sync_sent"), field(r[0], "deltas_sent")};
+}
+
 inline void deltaCell(Mesh& m, size_t n, size_t size, const std::string& change, bool deltas, const Config& cfg) {
   const size_t count = deltaCount(cfg, size), rate = deltaRate(size);
+  const SenderStats s0 = sliceBytes(m);
   std::vector<double> cpu0;
   for (auto& k : m.kids) cpu0.push_back(cpuSecondsFine(k.pid));
   tell(m.kids[0], "dedit " + std::to_string(size) + " " + change + " " + std::to_string(count) + " " + std::to_string(rate));
@@ -77,6 +90,11 @@ inline void deltaCell(Mesh& m, size_t n, size_t size, const std::string& change,
   // Per update delivered: a sender that falls behind sends (and is charged for) fewer versions.
   applied = std::max(applied, 1.0);
   figure(k + "wire bytes per update per peer", field(sent[0], "wchar") / applied, "B");
+  const SenderStats s1 = sliceBytes(m);
+  figure(k + "sync message bytes per update per peer", (s1.bytes - s0.bytes) / applied, "B");
+  if (deltas)
+    note(k + std::to_string(static_cast<long long>(s1.deltas - s0.deltas)) + " deltas and " +
+         std::to_string(static_cast<long long>(s1.slices - s1.deltas - s0.slices + s0.deltas)) + " full slices sent");
   figure(k + "CPU per update (all nodes)", cpu / (applied / static_cast<double>(n - 1)) * 1e6, "us");
   if (!p50s.empty()) {
     figure(k + "propagation p50 (median receiver)", median(p50s), "us");
@@ -86,8 +104,13 @@ inline void deltaCell(Mesh& m, size_t n, size_t size, const std::string& change,
 }
 
 // One mesh of `n` nodes with the d-stores, deltas on or off; every size x change.
-inline void runDeltaMesh(const std::string& exe, const Config& cfg, size_t n, bool deltas) {
+// The nodes hold one small store and one throughput store besides the d-stores, so that the
+// anti-entropy digests (every store of every node, to every peer, every ~5 s) stay small next
+// to what is measured.
+inline void runDeltaMesh(const std::string& exe, const Config& base_cfg, size_t n, bool deltas) {
   std::printf("\n== N=%zu delta cells, deltas %s ==\n", n, deltas ? "on" : "off (full slices)");
+  Config cfg = base_cfg;
+  cfg.stores = cfg.tput_stores = 1;
   Mesh m(cfg, exe, MeshSecret::generate().toInvite());
   std::string sizes;
   for (size_t s : cfg.delta_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
