@@ -53,7 +53,8 @@ void DeltaBases::noDelta(const std::string& store, uint64_t base, uint64_t versi
 bool DeltaBases::knownNoDelta(const std::string& store, uint64_t base, uint64_t version) const {
   auto it = no_delta_.find(store);
   if (it == no_delta_.end() || it->second.first != version) return false;
-  return std::find(it->second.second.begin(), it->second.second.end(), base) != it->second.second.end();
+  const auto& failed = it->second.second;
+  return failed.size() >= kMaxFailedDiffsPerVersion || std::find(failed.begin(), failed.end(), base) != failed.end();
 }
 
 void DeltaBases::forgetStore(const std::string& store) {

@@ -28,6 +28,10 @@ inline constexpr size_t kMinDeltaSliceSize = 4096;
 inline constexpr size_t kDeltaBasesPerStore = 4;
 // Bytes of base data kept across all stores of an adapter.
 inline constexpr size_t kMaxDeltaBaseBytes = 8 * 1024 * 1024;
+// Diffs tried per version of a store that gave no delta worth sending; past it, peers with yet
+// other bases get the full slice at once. Peers that fell behind by different numbers of
+// versions each need their own diff, and one that fails costs up to a chunk pass (~2 ms per MiB).
+inline constexpr size_t kMaxFailedDiffsPerVersion = 2;
 
 class DeltaBases {
  public:
@@ -44,6 +48,8 @@ class DeltaBases {
   // No delta from `base` to the current `version` of `store` was worth sending: remembered for
   // that version, so other peers and later flushes do not try the same diff again.
   void noDelta(const std::string& store, uint64_t base, uint64_t version);
+  // Whether a diff from `base` to `version` is not worth trying: it failed before, or
+  // kMaxFailedDiffsPerVersion diffs to that version failed.
   bool knownNoDelta(const std::string& store, uint64_t base, uint64_t version) const;
   void forgetStore(const std::string& store);
   void clear();

@@ -2,16 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/hex_bytes.h"
+
 #include <string>
 
 namespace meshslice {
 namespace {
 
-Bytes hexBytes(std::string_view hex) {
-  Bytes out;
-  EXPECT_TRUE(fromHex(hex, out)) << hex;
-  return out;
-}
+using test::hexBytes;
 
 Code unpackCode(std::string_view hex, size_t max_bin = 16) {
   auto r = unpackBounded(hexBytes(hex), max_bin);

@@ -175,10 +175,15 @@ def wait_exact(mesh, latest, timeout, what):
                 return False
         return True
 
+    wait_checked(mesh, ok, state, timeout, f"{what}: want {want}")
+
+
+def wait_checked(mesh, ok, state, timeout, what):
+    """mesh.wait(ok), and on a timeout the state that was wrong (state['bad']) in the error."""
     try:
         mesh.wait(ok, timeout, what)
     except AssertionError:
-        raise AssertionError(f"{what}: want {want}, {state.get('bad')}")
+        raise AssertionError(f"{what}: {state.get('bad')}")
 
 
 def set_value(latest, n, value):
@@ -335,10 +340,7 @@ def wait_docs(mesh, what, timeout=45):
                 return False
         return True
 
-    try:
-        mesh.wait(ok, timeout, what)
-    except AssertionError:
-        raise AssertionError(f"{what}: {state.get('bad')}")
+    wait_checked(mesh, ok, state, timeout, what)
 
 
 def deltas(mesh, lan, args):

@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/hex_bytes.h"
+
 #include <string>
 #include <vector>
 
 namespace meshslice {
 namespace {
 
-Bytes hexBytes(std::string_view hex) {
-  Bytes out;
-  EXPECT_TRUE(fromHex(hex, out)) << hex;
-  return out;
-}
+using test::hexBytes;
 
 DeviceId testDevice() {
   DeviceId::Raw raw;

@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/hex_bytes.h"
+
 #include <random>
 #include <string>
 
 namespace meshslice {
 namespace {
 
-Bytes hexBytes(std::string_view hex) {
-  Bytes out;
-  EXPECT_TRUE(fromHex(hex, out)) << hex;
-  return out;
-}
+using test::hexBytes;
 
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 

@@ -51,17 +51,7 @@ class DeltaCluster {
   void restart(DeltaNode& n) {
     n.adapter.reset();
     n.store.reset();
-    TestNode& t = *n.node;
-    t.core.reset();
-    t.transport.reset();
-    t.transport = std::make_unique<MemoryTransport>(h.net, t.address);
-    MeshOptions o;
-    o.listen_address = t.address;
-    for (auto& other : h.nodes)
-      if (other.get() != &t && other->core) o.static_peers.push_back(other->address);
-    t.core = std::make_unique<MeshCore>(h.env, *t.transport, t.device, h.psk, o);
-    t.core->addObserver(&t.events);
-    EXPECT_TRUE(t.core->start().isOk());
+    h.restartCore(*n.node, MeshOptions{});
     attach(n);
   }
   // Every node holds exactly `value` as `owner`'s slice.

@@ -99,17 +99,7 @@ class SyncCluster {
     n.adapter.reset();
     n.events.clear();
     n.stores.clear();
-    TestNode& t = *n.node;
-    t.core.reset();
-    t.transport.reset();
-    t.transport = std::make_unique<MemoryTransport>(h.net, t.address);
-    MeshOptions o = mesh_options;
-    o.listen_address = t.address;
-    for (auto& other : h.nodes)
-      if (other.get() != &t && other->core) o.static_peers.push_back(other->address);
-    t.core = std::make_unique<MeshCore>(h.env, *t.transport, t.device, h.psk, o);
-    t.core->addObserver(&t.events);
-    EXPECT_TRUE(t.core->start().isOk());
+    h.restartCore(*n.node, mesh_options);
     attach(n, store_names, std::move(options));
   }
 

@@ -98,6 +98,20 @@ class MeshHarness {
     n.core->stop();
     env.runPending();
   }
+  // A new process in the node's place: same identity and address, a fresh transport and core
+  // (options `o`, dialing every other live node), no goodbyes. Its peers still hold what it
+  // sent until their grace period ends.
+  void restartCore(TestNode& t, MeshOptions o) {
+    t.core.reset();
+    t.transport.reset();
+    t.transport = std::make_unique<MemoryTransport>(net, t.address);
+    o.listen_address = t.address;
+    for (auto& other : nodes)
+      if (other.get() != &t && other->core) o.static_peers.push_back(other->address);
+    t.core = std::make_unique<MeshCore>(env, *t.transport, t.device, psk, o);
+    t.core->addObserver(&t.events);
+    EXPECT_TRUE(t.core->start().isOk());
+  }
   // Destroys a node without goodbyes, as kill -9 would: its links close (FIN) and its address
   // refuses connections.
   void crashNode(TestNode& n) {
