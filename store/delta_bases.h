@@ -28,10 +28,10 @@ inline constexpr size_t kMinDeltaSliceSize = 4096;
 inline constexpr size_t kDeltaBasesPerStore = 4;
 // Bytes of base data kept across all stores of an adapter.
 inline constexpr size_t kMaxDeltaBaseBytes = 8 * 1024 * 1024;
-// Diffs tried per version of a store that gave no delta worth sending; past it, peers with yet
+// Diffs tried per version of a store that may give no delta worth sending; past it, peers with
 // other bases get the full slice at once. Peers that fell behind by different numbers of
 // versions each need their own diff, and one that fails costs up to a chunk pass (~2 ms per MiB).
-inline constexpr size_t kMaxFailedDiffsPerVersion = 2;
+inline constexpr size_t kMaxFailedDiffsPerVersion = 1;
 
 class DeltaBases {
  public:
