@@ -124,7 +124,7 @@ void printRatios(const Config& cfg) {
   ratio("AEAD ceiling: ChaCha20-Poly1305 64KiB MB/s / raw TCP 64KiB MB/s", "AEAD ChaCha20-Poly1305 64KiB encrypt MB/s (one core)",
         "raw TCP 64KiB MB/s", "-");
   ratio("64KiB encrypted bus MB/s / AEAD 64KiB MB/s (one core)", "N2 64KiB bus messages MB/s (encrypted)",
-        "AEAD ChaCha20-Poly1305 64KiB encrypt MB/s (one core)", "-");
+        "AEAD ChaCha20-Poly1305 64KiB encrypt MB/s (one core)", ">= 0.70");
   ratio("1KiB slice updates/s N2 (max) / raw TCP 1KiB msgs/s", "N2 1KiB @max applied/s (sum of receivers)", "raw TCP 1KiB msgs/s", "-");
   for (size_t n : {2, 4}) {
     const std::string N = "N" + std::to_string(n), js = "js-libp2p " + N + " gossipsub 1KiB ";
