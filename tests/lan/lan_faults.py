@@ -260,22 +260,29 @@ def partition(mesh, lan, args):
         report(f"  round {rnd}: healed and re-synced in {time.monotonic() - t0:.2f} s")
 
 
+def impair(lan, slots, loss, rest):
+    """Applies 'loss <loss>% <rest>' to both directions of each slot's link; returns the backend
+    and a description of what was applied."""
+    spec = f"loss {loss}% {rest}"
+    rc, backend = lan.call("lan_netem_backend")
+    backend = backend.strip()
+    applied = f"'{spec}' ({backend})"
+    for i in slots:
+        rc, out = lan.call("lan_netem", i, spec)
+        if rc == 2:
+            # Neither sch_netem nor python3 for the userspace impairer: only loss (nftables).
+            applied = f"'loss {loss}%' (nftables; no jitter/duplication/reordering)"
+            rc, out = lan.call("lan_loss", i, loss)
+        assert rc == 0, out
+    return backend, applied
+
+
 def netem(mesh, lan, args):
     for i in range(1, lan.n + 1):
         mesh.start_in(i, expect=lan.n)
     latest = {}
     wait_exact(mesh, latest, 20, "initial convergence")
-    spec = "loss 20% delay 50ms 50ms duplicate 5% reorder 10%"
-    rc, backend = lan.call("lan_netem_backend")
-    backend = backend.strip()
-    applied = f"'{spec}' ({backend})"
-    for i in (2, 3):
-        rc, out = lan.call("lan_netem", i, spec)
-        if rc == 2:
-            # Neither sch_netem nor python3 for the userspace impairer: only loss (nftables).
-            applied = "'loss 20%' (nftables; no jitter/duplication/reordering)"
-            rc, out = lan.call("lan_loss", i, 20)
-        assert rc == 0, out
+    backend, applied = impair(lan, (2, 3), 20, "delay 50ms 50ms duplicate 5% reorder 10%")
     report(f"  impairment on nodes 2 and 3, both directions: {applied}")
     t0 = time.monotonic()
     rounds = 10
@@ -353,15 +360,7 @@ def deltas(mesh, lan, args):
     for n in live(mesh):
         ask(mesh, n, "docinit 131072", "DOCSET")
     wait_docs(mesh, "the first full values")
-    spec = "loss 10% delay 20ms 20ms duplicate 5% reorder 10%"
-    rc, backend = lan.call("lan_netem_backend")
-    applied = f"'{spec}' ({backend.strip()})"
-    for i in (2, 3):
-        rc, out = lan.call("lan_netem", i, spec)
-        if rc == 2:
-            applied = "'loss 10%' (nftables; no jitter/duplication/reordering)"
-            rc, out = lan.call("lan_loss", i, 10)
-        assert rc == 0, out
+    _, applied = impair(lan, (2, 3), 10, "delay 20ms 20ms duplicate 5% reorder 10%")
     report(f"  impairment on nodes 2 and 3: {applied}")
     t0 = time.monotonic()
     for r in range(8):
