@@ -218,7 +218,9 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
   if (request.store_ids.empty()) {
     // The peer's join request. If this link's join exchange is ours too, its join digest came
     // first: send what it does not hold from this run. Otherwise (the peer's adapter is newer
-    // than the link) send everything.
+    // than the link) send everything. Either way the answer is every other local slice, even
+    // one this link carried already (the answer to a named request, a local change): only the
+    // join digest decides what is skipped (docs/STORES.md section 3).
     const bool ours = peer.join_phase;
     peer.join_phase = false;
     for (const auto& [id, store] : stores_) {
@@ -228,7 +230,7 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
         peer.sent[id] = held->second;
         continue;
       }
-      markDirty(peer, id, !ours);
+      markDirty(peer, id, true);
     }
     peer.join_current.clear();
   } else {
