@@ -33,14 +33,36 @@ void sendOwnSlice(SyncNode& from, SyncNode& to, uint64_t version, const Pos& val
 
 uint64_t repairCeiling(SyncCluster& c) { return wallClockVersion(c.h.env.wallMillis()) + kMaxRepairLead; }
 
-TEST(StoreSyncBounds, AHostileDigestCannotFreezeAnotherDevicesSlice) {
+StoreOptions persistedIn(std::shared_ptr<MemoryPersistence> saved) {
+  StoreOptions o;
+  o.persistence = std::move(saved);
+  return o;
+}
+
+class StoreSyncBounds : public ::testing::Test {
+ protected:
+  // The victim (its slice saved in `saved`, if given), a liar and an observer, linked; the
+  // victim's first write has reached both.
+  void linkThreeAndWrite(std::shared_ptr<MemoryPersistence> saved = nullptr) {
+    victim_ = &c.add({"pos"}, persistedIn(std::move(saved)));
+    liar_ = &c.add();
+    observer_ = &c.add();
+    ASSERT_TRUE(c.allConnected());
+    ASSERT_TRUE(victim_->store().set(pos(1)).isOk());
+    ASSERT_TRUE(c.settle());
+  }
+
   SyncCluster c;
-  SyncNode& victim = c.add();
-  SyncNode& liar = c.add();
-  SyncNode& observer = c.add();
-  ASSERT_TRUE(c.allConnected());
-  ASSERT_TRUE(victim.store().set(pos(1)).isOk());
-  ASSERT_TRUE(c.settle());
+  SyncNode* victim_ = nullptr;
+  SyncNode* liar_ = nullptr;
+  SyncNode* observer_ = nullptr;
+};
+
+TEST_F(StoreSyncBounds, AHostileDigestCannotFreezeAnotherDevicesSlice) {
+  ASSERT_NO_FATAL_FAILURE(linkThreeAndWrite());
+  SyncNode& victim = *victim_;
+  SyncNode& liar = *liar_;
+  SyncNode& observer = *observer_;
   const uint64_t before = victim.store().localSlice().version;
 
   sendClaim(liar, victim, victim.id(), kMaxVersion - 1);
@@ -59,8 +81,7 @@ TEST(StoreSyncBounds, AHostileDigestCannotFreezeAnotherDevicesSlice) {
   EXPECT_LT(victim.store().localSlice().version, repairCeiling(c));
 }
 
-TEST(StoreSyncBounds, AHostileClaimBeforeAnyWriteSetsNoFloor) {
-  SyncCluster c;
+TEST_F(StoreSyncBounds, AHostileClaimBeforeAnyWriteSetsNoFloor) {
   SyncNode& victim = c.add();
   SyncNode& liar = c.add();
   ASSERT_TRUE(c.allConnected());
@@ -75,14 +96,11 @@ TEST(StoreSyncBounds, AHostileClaimBeforeAnyWriteSetsNoFloor) {
 
 // The bound is the clock plus the lead, not the current version plus the lead: repeating
 // claims just inside the lead, each from the version the last one produced, stops after one.
-TEST(StoreSyncBounds, RepeatedClaimsCannotRatchetAVersionPastTheRepairLead) {
-  SyncCluster c;
-  SyncNode& victim = c.add();
-  SyncNode& liar = c.add();
-  SyncNode& observer = c.add();
-  ASSERT_TRUE(c.allConnected());
-  ASSERT_TRUE(victim.store().set(pos(1)).isOk());
-  ASSERT_TRUE(c.settle());
+TEST_F(StoreSyncBounds, RepeatedClaimsCannotRatchetAVersionPastTheRepairLead) {
+  ASSERT_NO_FATAL_FAILURE(linkThreeAndWrite());
+  SyncNode& victim = *victim_;
+  SyncNode& liar = *liar_;
+  SyncNode& observer = *observer_;
   for (int i = 0; i < 8; ++i) {
     sendClaim(liar, victim, victim.id(), victim.store().localSlice().version + kMaxRepairLead / 2);
     c.h.env.runPending();
@@ -97,16 +115,11 @@ TEST(StoreSyncBounds, RepeatedClaimsCannotRatchetAVersionPastTheRepairLead) {
 // The same class of push, within the bounds: one digest of 4096 rising claims, each just
 // above the version the previous one would have produced, costs one re-stamp (one save), not
 // 4096.
-TEST(StoreSyncBounds, ADigestOfRisingClaimsCostsOneRepair) {
-  SyncCluster c;
+TEST_F(StoreSyncBounds, ADigestOfRisingClaimsCostsOneRepair) {
   auto saved = std::make_shared<MemoryPersistence>();
-  StoreOptions persisted;
-  persisted.persistence = saved;
-  SyncNode& victim = c.add({"pos"}, persisted);
-  SyncNode& liar = c.add();
-  ASSERT_TRUE(c.allConnected());
-  ASSERT_TRUE(victim.store().set(pos(1)).isOk());
-  ASSERT_TRUE(c.settle());
+  ASSERT_NO_FATAL_FAILURE(linkThreeAndWrite(saved));
+  SyncNode& victim = *victim_;
+  SyncNode& liar = *liar_;
   const uint64_t v = victim.store().localSlice().version;
   const size_t saves = saved->saves();
   Digest d;
@@ -120,8 +133,7 @@ TEST(StoreSyncBounds, ADigestOfRisingClaimsCostsOneRepair) {
   ASSERT_TRUE(c.settle());
 }
 
-TEST(StoreSyncBounds, ASendersImplausibleVersionsAreNeitherStoredNorRequested) {
-  SyncCluster c;
+TEST_F(StoreSyncBounds, ASendersImplausibleVersionsAreNeitherStoredNorRequested) {
   SyncNode& sender = c.add();
   SyncNode& receiver = c.add();
   ASSERT_TRUE(c.allConnected());
@@ -152,23 +164,18 @@ TEST(StoreSyncBounds, ASendersImplausibleVersionsAreNeitherStoredNorRequested) {
 // The attack, then a restart of the victim with its saved slice: the version is sane and
 // updates flow both ways. And a saved version left by the freeze under an older build (2^64 - 1)
 // is not continued: the restarted victim starts over from its clock and its peers take it.
-TEST(StoreSyncBounds, AVictimRestartedAfterTheAttackOrAnOldFreezeSyncsAgain) {
-  SyncCluster c;
+TEST_F(StoreSyncBounds, AVictimRestartedAfterTheAttackOrAnOldFreezeSyncsAgain) {
   auto saved = std::make_shared<MemoryPersistence>();
-  StoreOptions persisted;
-  persisted.persistence = saved;
-  SyncNode& victim = c.add({"pos"}, persisted);
-  SyncNode& liar = c.add();
-  SyncNode& observer = c.add();
-  ASSERT_TRUE(c.allConnected());
-  ASSERT_TRUE(victim.store().set(pos(1)).isOk());
-  ASSERT_TRUE(c.settle());
+  ASSERT_NO_FATAL_FAILURE(linkThreeAndWrite(saved));
+  SyncNode& victim = *victim_;
+  SyncNode& liar = *liar_;
+  SyncNode& observer = *observer_;
   sendClaim(liar, victim, victim.id(), kMaxVersion - 1);
   c.h.env.runPending();
   ASSERT_EQ(victim.adapter->stats().repairs_refused, 1u);
   c.h.env.advance(2 * kSeconds);
 
-  c.restart(victim, {"pos"}, persisted);
+  c.restart(victim, {"pos"}, persistedIn(saved));
   EXPECT_EQ(victim.store().local(), pos(1));
   EXPECT_LT(victim.store().localSlice().version, repairCeiling(c));
   ASSERT_TRUE(c.allConnected());
@@ -185,7 +192,7 @@ TEST(StoreSyncBounds, AVictimRestartedAfterTheAttackOrAnOldFreezeSyncsAgain) {
   ASSERT_TRUE(c.h.env.advanceUntil([&] { return !observer.store().get(victim.id()); }, 5 * kSeconds, kMillis));
   ASSERT_TRUE(saved->save(frozen).isOk());
   c.h.net.setRefusing(victim.node->address, false);
-  c.restart(victim, {"pos"}, persisted);
+  c.restart(victim, {"pos"}, persistedIn(saved));
   EXPECT_EQ(victim.store().local(), pos(9)) << "the data is kept";
   EXPECT_LE(victim.store().localSlice().version, wallClockVersion(c.h.env.wallMillis()) + 1);
   ASSERT_TRUE(c.allConnected());

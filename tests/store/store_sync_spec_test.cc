@@ -40,16 +40,22 @@ struct HandPeer {
   }
 };
 
+// `a` has written "pos" and "other"; `p` is linked to it and records what it gets.
+void withTwoWrittenStores(SyncCluster& c, SyncNode& a, HandPeer& p) {
+  ASSERT_TRUE(a.store().set(pos(1)).isOk());
+  ASSERT_TRUE(a.store("other").set(pos(2)).isOk());
+  p = HandPeer::joining(c);
+  p.record();
+  ASSERT_TRUE(c.allConnected());
+}
+
 // Join skips come only from the peer's join digest: a named request answered earlier on the
 // link does not shrink the answer to the join request (it used to: the slice counted as sent).
 TEST(StoreSyncSpec, ANamedRequestBeforeTheJoinRequestDoesNotChangeItsAnswer) {
   SyncCluster c;
   SyncNode& a = c.add({"pos", "other"});
-  ASSERT_TRUE(a.store().set(pos(1)).isOk());
-  ASSERT_TRUE(a.store("other").set(pos(2)).isOk());
-  HandPeer p = HandPeer::joining(c);
-  p.record();
-  ASSERT_TRUE(c.allConnected());
+  HandPeer p;
+  ASSERT_NO_FATAL_FAILURE(withTwoWrittenStores(c, a, p));
   c.h.env.runPending();
   EXPECT_TRUE(p.updates.empty()) << "slices wait for the peer's join request";
 
@@ -67,11 +73,8 @@ TEST(StoreSyncSpec, ANamedRequestBeforeTheJoinRequestDoesNotChangeItsAnswer) {
 TEST(StoreSyncSpec, TheJoinDigestDecidesWhatTheJoinRequestSkips) {
   SyncCluster c;
   SyncNode& a = c.add({"pos", "other"});
-  ASSERT_TRUE(a.store().set(pos(1)).isOk());
-  ASSERT_TRUE(a.store("other").set(pos(2)).isOk());
-  HandPeer p = HandPeer::joining(c);
-  p.record();
-  ASSERT_TRUE(c.allConnected());
+  HandPeer p;
+  ASSERT_NO_FATAL_FAILURE(withTwoWrittenStores(c, a, p));
   p.send(a, SliceRequest{{"pos"}});
   c.h.env.runPending();
   ASSERT_EQ(p.updates.size(), 1u);
