@@ -3,6 +3,7 @@
 // store/store_sync_adapter.cc.
 #include "base/log.h"
 #include "store/store_sync_adapter.h"
+#include "store/version_clock.h"
 
 namespace meshslice {
 
@@ -54,6 +55,13 @@ void StoreSyncAdapter::handleDelta(const DeviceId& from, PeerState& peer, const 
     ++stats_.slices_spoofed;
     MS_LOG(kWarn, "sync") << "dropped a delta of " << delta.device_id.shortString() << " sent by "
                           << from.shortString() << " in store " << delta.store_id;
+    return;
+  }
+  if (!isPlausibleVersion(delta.version, env_.wallMillis())) {
+    // As for a SliceUpdate: the full slice would be refused too, so no DeltaRefused.
+    ++stats_.versions_implausible;
+    logRefusal(from, "its delta of " + delta.store_id + " to v" + std::to_string(delta.version) +
+                         ", too far ahead of our clock: not applied");
     return;
   }
   ISyncableStore* store = findStore(delta.store_id);

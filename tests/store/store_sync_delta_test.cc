@@ -306,6 +306,26 @@ TEST_F(Refusals, HostileDeltasAreRefusedCountedAndNeverApplied) {
   EXPECT_EQ(s.deltas_applied, 1u);
 }
 
+TEST_F(Refusals, ADeltaToAVersionFarAheadOfOurClockIsIgnoredLikeSuchASliceUpdate) {
+  SliceDelta d;
+  d.store_id = "doc";
+  d.device_id = a->id();
+  d.base_version = v1;
+  d.base_incarnation = d.incarnation = a->adapter->incarnationOf("doc");
+  d.version = UINT64_MAX;
+  d.size = value.size();
+  d.digest = sliceDigest(value);
+  DeltaOp all;
+  all.copy = true;
+  all.length = value.size();
+  d.ops = {all};
+  ASSERT_TRUE(a->node->core->bus().sendReserved(b->id(), kSyncNamespace, encodeDeltaMessage(d)).isOk());
+  c.h.env.advance(10 * kMillis);
+  EXPECT_EQ(b->stats().versions_implausible, 1u);
+  EXPECT_EQ(b->stats().deltas_applied + b->stats().deltas_refused, 0u) << "neither applied nor answered";
+  EXPECT_EQ(b->store->remoteVersions()[0].version, v1);
+}
+
 TEST_F(Refusals, RefusalsCannotMakeTheOwnerResendMoreThanOnceADelta) {
   value = randomEdit(rng, value);
   ASSERT_TRUE(a->store->set(value).isOk());
