@@ -115,6 +115,7 @@ void SecureChannel::handleTransportFrame(ByteView frame) {
          Status(Code::kAuthFailed, "frame failed authentication: " + plain.status().message()));
     return;
   }
+  stats_.bytes_received += frame.size();
   if (++stats_.frames_received % options_.rekey_interval == 0) {
     recv_.rekey();
     ++stats_.rekeys;
@@ -168,6 +169,7 @@ void SecureChannel::flush() {
       return send_.encryptInto({}, frame, out);
     });
     if (!st.isOk()) return fail(ChannelFailure::kSendFailed, st);
+    stats_.bytes_sent += body;
     if (++stats_.frames_sent % options_.rekey_interval == 0) {
       send_.rekey();
       ++stats_.rekeys;
