@@ -112,9 +112,27 @@ const char* httpParseErrorName(HttpParseError error) {
   return "malformed";
 }
 
+bool HttpRequestParser::requestLineByteOk(char c) {
+  if (c == ' ') {
+    if (part_length_ == 0 || ++line_spaces_ > 2) return false;
+    part_length_ = 0;
+    return true;
+  }
+  ++part_length_;
+  if (line_spaces_ == 0) return isTokenChar(c) && part_length_ <= 16;  // the method
+  if (line_spaces_ == 1) return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  constexpr std::string_view kVersionShape = "HTTP/9.9";
+  if (part_length_ > kVersionShape.size()) return false;
+  char want = kVersionShape[part_length_ - 1];
+  return want == '9' ? (c >= '0' && c <= '9') : c == want;
+}
+
 void HttpRequestParser::reset() {
   state_ = State::kHead;
   head_.clear();
+  in_request_line_ = true;
+  line_spaces_ = 0;
+  part_length_ = 0;
   body_length_ = 0;
   request_ = HttpRequest();
   message_.clear();
@@ -145,6 +163,7 @@ HttpRequestParser::Result HttpRequestParser::feed(std::string_view data, size_t*
         head_.clear();
         continue;
       }
+      in_request_line_ = false;
       if (n >= 4 && head_.compare(n - 4, 4, "\r\n\r\n") == 0) {
         head_.resize(n - 2);  // keep the last header line's CRLF
         Result r = parseHead();
@@ -158,6 +177,10 @@ HttpRequestParser::Result HttpRequestParser::feed(std::string_view data, size_t*
     if (n >= 2 && head_[n - 2] == '\r') {
       *consumed = used;
       return fail(HttpParseError::kMalformed, "bare CR in the request head");
+    }
+    if (in_request_line_ && c != '\r' && !requestLineByteOk(c)) {
+      *consumed = used;
+      return fail(HttpParseError::kMalformed, "request line is not 'METHOD TARGET HTTP/1.1'");
     }
     if (n > kMaxHttpRequestLine + 2 && head_.find('\n') == std::string::npos) {
       *consumed = used;

@@ -81,10 +81,16 @@ class HttpRequestParser {
   // Parses head_ (complete, ending in the blank line) into request_.
   Result parseHead();
   Result parseHeaderLine(std::string_view line);
+  // Checks one more byte of the request line as it arrives, so that bytes that cannot start
+  // an HTTP request (a TLS ClientHello, binary junk) are refused at once, not at a timeout.
+  bool requestLineByteOk(char c);
 
   size_t max_body_;
   State state_ = State::kHead;
   std::string head_;
+  bool in_request_line_ = true;
+  int line_spaces_ = 0;      // spaces seen in the request line so far
+  size_t part_length_ = 0;   // bytes of the request line's current part
   size_t body_length_ = 0;
   HttpRequest request_;
   HttpParseError error_ = HttpParseError::kMalformed;

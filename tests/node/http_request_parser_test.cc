@@ -154,6 +154,24 @@ TEST(HttpRequestParser, LimitsAreCheckedAsBytesArrive) {
   EXPECT_EQ(statusOf(ok + "\r\n"), 200);
 }
 
+TEST(HttpRequestParser, BytesThatCannotStartARequestAreRefusedAtOnce) {
+  const std::string cases[] = {
+      std::string("\x16\x03\x01\x02\x00", 5),  // a TLS ClientHello
+      std::string("\x00\x01", 2),
+      "GET  /",
+      "GET /a b",
+      "GET / HTTQ",
+      "GET / HTTP/1.1x",
+      "VERYLONGMETHODNAMEXX /",
+  };
+  for (const auto& c : cases) {
+    HttpRequestParser p;
+    size_t used = 0;
+    EXPECT_EQ(p.feed(c, &used), HttpRequestParser::Result::kError) << c;
+    EXPECT_EQ(httpStatusFor(p.error()), 400);
+  }
+}
+
 TEST(HttpRequestParser, ErrorSpendsTheParser) {
   HttpRequestParser p;
   size_t used = 0;
