@@ -1,8 +1,9 @@
 // Feeds arbitrary bytes, split at fuzzer-chosen points, to the WebSocket frame decoder of the
 // daemon's web API (client-to-server frames). Checks: no crash; messages stay within the
 // message limit and control frames within 125 bytes; text messages are valid UTF-8; the
-// decoder never buffers more than one frame (limit + 14 header bytes); a failure carries a
+// decoder never buffers more than one frame (the larger of limit and 125, + 14 header bytes); a failure carries a
 // close code a server may send; nothing is decoded after a failure or a Close.
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/msgpack_limits.h"
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t n = std::min(step, input.size() - fed);
     auto failure = decoder.feed(input.substr(fed, n), sink);
     fed += n;
-    if (decoder.buffered() > limit + 14) std::abort();
+    if (decoder.buffered() > std::max(limit, kMaxWsControlPayload) + 14) std::abort();
     if (failure) {
       if (failure->close_code != ws_close::kProtocolError && failure->close_code != ws_close::kMessageTooBig &&
           failure->close_code != ws_close::kInvalidPayload)

@@ -5,7 +5,7 @@
 // The decoder is strict: client frames must be masked, lengths minimally encoded, control
 // frames unfragmented and at most 125 bytes, text UTF-8, close codes valid. A frame whose
 // declared length would take the message past `max_message` fails as soon as its header is
-// read (1009), so the decoder buffers at most max_message + 14 bytes.
+// read (1009), so the decoder buffers at most one frame: max(max_message, 125) + 14 bytes.
 //
 // Pure; single-threaded.
 #pragma once

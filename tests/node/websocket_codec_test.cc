@@ -127,6 +127,18 @@ TEST(WsDecoder, OversizedMessageFailsAtTheHeader) {
   EXPECT_TRUE(f.messages.empty());
 }
 
+TEST(WsDecoder, ControlFramesMayExceedASmallMessageLimit) {
+  // A 1-byte message limit still lets a 113-byte Close through (found by the fuzzer's check of
+  // the buffer bound, which is max(limit, 125) + 14).
+  Decoded d = decode(clientFrame(0x88, std::string("\x03\xe8", 2) + std::string(111, 'r')), 1, 7);
+  ASSERT_FALSE(d.failure) << d.failure->reason;
+  ASSERT_EQ(d.messages.size(), 1u);
+  EXPECT_EQ(d.messages[0].payload.size(), 113u);
+  Decoded big = decode(clientFrame(0x81, "ab"), 1);
+  ASSERT_TRUE(big.failure);
+  EXPECT_EQ(big.failure->close_code, ws_close::kMessageTooBig);
+}
+
 TEST(WsDecoder, RefusesProtocolViolations) {
   struct Case {
     const char* what;
