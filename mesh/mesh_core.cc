@@ -12,7 +12,13 @@ namespace meshslice {
 
 MeshCore::MeshCore(Env& env, Transport& transport, LocalDevice local, const Key32& psk, MeshOptions options)
     : env_(env), transport_(transport), local_(std::move(local)), psk_(psk), options_(std::move(options)),
-      bus_(env, *this) {}
+      bus_(env, *this),
+      dialers_(env, transport, DialerOptions{options_.backoff_initial, options_.backoff_max},
+               [this](const DeviceId& id) { return isConnected(id); },
+               [this](const std::string& endpoint, std::unique_ptr<Link> link) {
+                 if (running_) addSession(std::move(link), true, endpoint);
+               },
+               [this](const std::string& endpoint, const Status&) { onDialFailed(endpoint); }) {}
 
 MeshCore::~MeshCore() {
   *alive_ = false;
@@ -90,26 +96,22 @@ void MeshCore::onDiscovered(DiscoverySource* source, const DiscoveredPeer& p) {
   std::vector<std::string>& current = adverts_[{source, p.key}];
   std::vector<std::string> before = std::exchange(current, p.endpoints);
   for (const auto& ep : p.endpoints) {
-    const bool known = dialers_.count(ep) > 0;
+    const bool known = dialers_.contains(ep);
     Dialer* d = ensureDialer(ep);
     if (!d) continue;
     d->probe = false;  // wanted now, not just a probe
     // News from discovery (the peer advertises this endpoint now): a dialer waiting out its
     // backoff dials at once. Sources report only new or changed adverts, so this is bounded.
-    if (known && !d->connecting) {
-      d->backoff = 0;
-      d->timer->stop();
-      dial(*d);
-    }
+    if (known) dialers_.dialNow(*d);
   }
   // Followed: an endpoint nobody advertises any more is not dialed again. A session through it
   // stays up; when it closes, its peer gets the usual grace period to come back elsewhere.
   for (const auto& ep : before) {
     if (advertised(ep)) continue;
-    auto it = dialers_.find(ep);
-    if (it == dialers_.end() || it->second.pinned) continue;
+    const Dialer* d = dialers_.find(ep);
+    if (!d || d->pinned) continue;
     MS_LOG(kInfo, "mesh") << "no longer advertised, stop dialing " << ep;
-    dialers_.erase(it);
+    dialers_.erase(ep);
   }
 }
 
@@ -130,67 +132,18 @@ MeshCore::Dialer* MeshCore::ensureDialer(const std::string& endpoint) {
   if (!running_) return nullptr;
   if (std::find(listen_addresses_.begin(), listen_addresses_.end(), endpoint) != listen_addresses_.end())
     return nullptr;
-  auto [it, fresh] = dialers_.try_emplace(endpoint);
-  if (!fresh) return &it->second;
-  Dialer& d = it->second;
-  d.endpoint = endpoint;
-  d.timer = env_.newTimer([this, endpoint] {
-    auto found = dialers_.find(endpoint);
-    if (found != dialers_.end()) dial(found->second);
-  });
-  dial(d);  // completes on a later turn: `d` stays valid here
-  return &d;
+  return &dialers_.ensure(endpoint);
 }
 
-void MeshCore::dial(Dialer& d) {
-  if (!running_ || d.connecting) return;
-  if (!d.device.isZero() && isConnected(d.device)) return;  // re-checked when that link drops
-  d.connecting = true;
-  ++stats_.links_dialed;
-  std::string endpoint = d.endpoint;
-  Status st = transport_.connect(endpoint, [this, alive = alive_, endpoint](Result<std::unique_ptr<Link>> r) {
-    if (*alive) onDialResult(endpoint, std::move(r));
-  });
-  if (!st.isOk()) {
-    d.connecting = false;
-    if (st.code() == Code::kInvalidArgument) {  // not an address this transport can ever dial
-      MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
-      return;
-    }
-    // Failed at once (no route while an interface is gone, ...): retry like a refused dial.
-    MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << st.toString();
-    d.backoff = d.backoff == 0 ? options_.backoff_initial : std::min(d.backoff * 2, options_.backoff_max);
-    scheduleDial(d, env_.randomBetween(d.backoff / 2, d.backoff));
-  }
-}
-
-void MeshCore::scheduleDial(Dialer& d, Micros delay) {
-  d.timer->start(delay);
-}
-
-void MeshCore::onDialResult(const std::string& endpoint, Result<std::unique_ptr<Link>> result) {
-  auto it = dialers_.find(endpoint);
-  Dialer* d = it == dialers_.end() ? nullptr : &it->second;
-  if (d) d->connecting = false;
+void MeshCore::onDialFailed(const std::string& endpoint) {
   if (!running_) return;
-  if (!result) {
-    MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << result.status().toString();
-    // A refused redial of a peer whose link just dropped: its process is gone.
-    for (auto& [id, peer] : peers_) {
-      if (peer.redial_endpoint == endpoint && !peer.session && peer.grace_timer) {
-        evict(id, LeaveReason::kLinkLost);
-        break;
-      }
+  // A refused redial of a peer whose link just dropped: its process is gone.
+  for (auto& [id, peer] : peers_) {
+    if (peer.redial_endpoint == endpoint && !peer.session && peer.grace_timer) {
+      evict(id, LeaveReason::kLinkLost);  // drops a probe dialer: DialerSet looks again
+      break;
     }
-    it = dialers_.find(endpoint);  // eviction drops a probe dialer: look again
-    d = it == dialers_.end() ? nullptr : &it->second;
-    if (d) {
-      d->backoff = d->backoff == 0 ? options_.backoff_initial : std::min(d->backoff * 2, options_.backoff_max);
-      scheduleDial(*d, env_.randomBetween(d->backoff / 2, d->backoff));  // jittered
-    }
-    return;
   }
-  addSession(std::move(result).value(), true, endpoint);
 }
 
 void MeshCore::onAccept(std::unique_ptr<Link> link) {
@@ -231,13 +184,7 @@ void MeshCore::onSessionEstablished(PeerSession& s) {
     s.closeFor(LinkError::kNotAllowed, "device " + id.toString() + " is not on the allow-list");
     return;
   }
-  if (!s.dialedEndpoint().empty()) {
-    auto it = dialers_.find(s.dialedEndpoint());
-    if (it != dialers_.end()) {
-      it->second.device = id;
-      it->second.quick_retries = 0;
-    }
-  }
+  if (!s.dialedEndpoint().empty()) dialers_.noteEstablished(s.dialedEndpoint(), id);
   auto it = peers_.find(id);
   if (it != peers_.end() && it->second.session && it->second.session != &s) {
     PeerSession* current = it->second.session;
@@ -270,8 +217,7 @@ void MeshCore::activate(PeerSession& s) {
   if (!s.dialedEndpoint().empty()) {
     peer.redial_endpoint = s.dialedEndpoint();
   } else {
-    for (const auto& [ep, d] : dialers_)
-      if (d.device == id) peer.redial_endpoint = ep;
+    if (std::string ep = dialers_.endpointOf(id); !ep.empty()) peer.redial_endpoint = ep;
     if (peer.redial_endpoint.empty() && s.peerListenPort() != 0) {
       if (auto hp = splitHostPort(s.remoteAddress())) peer.redial_endpoint = joinHostPort(hp->host, s.peerListenPort());
     }
@@ -347,21 +293,16 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
   // A dialed link that dropped: dial again, at once if it had been up for a while, else with
   // growing backoff (a peer that accepts and then rejects us must not cause a dial storm).
   const bool was_stable = s.established() && env_.now() - s.establishedAt() >= options_.heartbeat_interval;
-  if (!s.dialedEndpoint().empty()) {
-    auto it = dialers_.find(s.dialedEndpoint());
-    if (it != dialers_.end() && running_) {
-      Dialer& d = it->second;
-      if (!s.established() && d.quick_retries < kMaxQuickRedials && awaitingRedial(d.endpoint)) {
-        // A redial of a peer whose link just dropped was accepted and closed before the
-        // handshake: under kill -9 the dying process's listener can still take a connection.
-        // Ask again at once; a refusal then evicts the peer without waiting out the backoff.
-        ++d.quick_retries;
-        scheduleDial(d, 0);
-      } else {
-        d.backoff = was_stable ? 0 : (d.backoff == 0 ? options_.backoff_initial
-                                                     : std::min(d.backoff * 2, options_.backoff_max));
-        scheduleDial(d, d.backoff == 0 ? 0 : env_.randomBetween(d.backoff / 2, d.backoff));
-      }
+  if (!s.established() && !s.dialedEndpoint().empty()) dialers_.noteFailure(s.dialedEndpoint(), reason);
+  Dialer* d = s.dialedEndpoint().empty() ? nullptr : dialers_.find(s.dialedEndpoint());
+  if (d && running_) {
+    if (!s.established() && d->quick_retries < kMaxQuickRedials && awaitingRedial(d->endpoint)) {
+      // A redial of a peer whose link just dropped was accepted and closed before the
+      // handshake: under kill -9 the dying process's listener can still take a connection.
+      // Ask again at once; a refusal then evicts the peer without waiting out the backoff.
+      dialers_.retryNow(*d);
+    } else {
+      dialers_.retryAfterClose(*d, was_stable);
     }
   }
   if (s.established()) {
@@ -410,7 +351,7 @@ bool MeshCore::awaitingRedial(const std::string& endpoint) const {
 void MeshCore::redial(Peer& peer) {
   // Only a new (probe) dialer dials at once; an existing dialer keeps its own schedule and
   // backoff, so a peer that accepts and then rejects us cannot cause a dial storm.
-  if (peer.redial_endpoint.empty() || dialers_.count(peer.redial_endpoint)) return;
+  if (peer.redial_endpoint.empty() || dialers_.contains(peer.redial_endpoint)) return;
   if (Dialer* d = ensureDialer(peer.redial_endpoint)) d->probe = true;
 }
 
@@ -421,8 +362,7 @@ void MeshCore::evict(DeviceId id, LeaveReason reason) {
   std::string probe_endpoint = it->second.redial_endpoint;
   peers_.erase(it);
   rate_limits_.erase(id);
-  auto d = dialers_.find(probe_endpoint);
-  if (d != dialers_.end() && d->second.probe && !d->second.connecting) dialers_.erase(d);
+  if (const Dialer* d = dialers_.find(probe_endpoint); d && d->probe && !d->connecting) dialers_.erase(probe_endpoint);
   if (s) s->close(Status(Code::kClosed, std::string("peer evicted: ") + leaveReasonName(reason)));
   MS_LOG(kInfo, "mesh") << "peer left: " << id.shortString() << " (" << leaveReasonName(reason) << ")";
   bus_.onPeerGone(id);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "mesh/dialer_set.h"
 #include "mesh/discovery.h"
 #include "mesh/identity.h"
 #include "mesh/link_error.h"
@@ -140,7 +141,12 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   const LocalDevice& local() const { return local_; }
   std::vector<PeerInfo> peers() const;
   bool isConnected(const DeviceId& id) const;
-  const MeshStats& stats() const { return stats_; }
+  // Every endpoint being dialed, with its state and last error (diagnostics).
+  std::vector<DialerInfo> dialers() const { return dialers_.snapshot(); }
+  const MeshStats& stats() const {
+    stats_.links_dialed = dialers_.totalAttempts();
+    return stats_;
+  }
   const std::string& listenAddress() const { return listen_address_; }
   // Every bound listen address: listenAddress() first, then the extra ones.
   const std::vector<std::string>& listenAddresses() const { return listen_addresses_; }
@@ -166,21 +172,9 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
     std::unique_ptr<Timer> grace_timer;
     std::string redial_endpoint;
   };
-  struct Dialer {
-    std::string endpoint;
-    std::unique_ptr<Timer> timer;
-    Micros backoff = 0;
-    bool connecting = false;
-    DeviceId device;  // learned from the first session
-    // Made to probe an inbound peer's listener after its link dropped; dropped on eviction.
-    bool probe = false;
-    // Redials retried at once after being accepted and closed before the handshake (a dying
-    // listener); reset when a session through this dialer is established.
-    int quick_retries = 0;
-    // Added by addEndpoint(): kept for good, whatever discovery says.
-    bool pinned = false;
-  };
-  // Immediate retries of such a redial before the usual backoff applies again.
+  using Dialer = DialerSet::Dialer;
+  // Immediate retries of a redial accepted and closed before the handshake (a dying listener)
+  // before the usual backoff applies again.
   static constexpr int kMaxQuickRedials = 3;
 
   void startDiscovery(DiscoverySource* source);
@@ -190,9 +184,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   Dialer* ensureDialer(const std::string& endpoint);
   void onAccept(std::unique_ptr<Link> link);
   Status listenOnExtraAddresses();
-  void dial(Dialer& d);
-  void scheduleDial(Dialer& d, Micros delay);
-  void onDialResult(const std::string& endpoint, Result<std::unique_ptr<Link>> result);
+  void onDialFailed(const std::string& endpoint);
   PeerSession* addSession(std::unique_ptr<Link> link, bool initiator, const std::string& endpoint);
   void onSessionEstablished(PeerSession& s) override;
   void onSessionEnvelope(PeerSession& s, Envelope&& envelope) override;
@@ -226,7 +218,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;
-  std::map<std::string, Dialer> dialers_;
+  DialerSet dialers_;
   std::map<DeviceId, PeerRateLimit> rate_limits_;  // per linked device; dropped on eviction
   std::vector<DiscoverySource*> discovery_;
   std::unique_ptr<StaticDiscovery> static_discovery_;  // options_.static_peers
@@ -234,7 +226,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::map<std::pair<DiscoverySource*, std::string>, std::vector<std::string>> adverts_;
   std::vector<PeerObserver*> observers_;
   std::unique_ptr<Timer> tick_timer_;
-  MeshStats stats_;
+  mutable MeshStats stats_;  // links_dialed is filled in by stats()
   TrafficTotals closed_traffic_;  // of sessions already destroyed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // onTick(): when the last tick ran, and whether it judged liveness. A tick after a stall of

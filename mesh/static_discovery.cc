@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/backoff.h"
 #include "base/log.h"
 
 namespace meshslice {
@@ -17,12 +18,13 @@ bool hostNameChar(char c) {
 }  // namespace
 
 struct StaticDiscovery::Entry {
+  explicit Entry(const StaticDiscoveryOptions& o) : backoff(o.retry_initial, o.retry_max) {}
   std::string text;  // as configured
   HostPort host_port;
   bool numeric = false;
   std::unique_ptr<HostLookup> lookup;
   std::unique_ptr<Timer> timer;  // the next lookup: a retry or a periodic re-resolution
-  Micros backoff = 0;
+  Backoff backoff;
   bool reported = false;  // a `found` is standing
   std::vector<std::string> endpoints;  // what that `found` said
   std::string last_error;
@@ -57,7 +59,7 @@ Status StaticDiscovery::start(Events events) {
   for (const auto& text : texts_) {
     auto hp = parseEntry(text);
     if (!hp) return invalidArgument("static peer: " + hp.status().message());
-    auto e = std::make_unique<Entry>();
+    auto e = std::make_unique<Entry>(options_);
     e->text = text;
     e->host_port = hp.value();
     e->numeric = parseSocketAddress(text).isOk();
@@ -111,7 +113,7 @@ void StaticDiscovery::onLookup(Entry& e, Result<std::vector<std::string>> answer
       std::string ep = joinHostPort(address, e.host_port.port);
       if (std::find(endpoints.begin(), endpoints.end(), ep) == endpoints.end()) endpoints.push_back(ep);
     }
-    e.backoff = 0;
+    e.backoff.reset();
     e.last_error.clear();
     if (!e.reported || endpoints != e.endpoints) {
       MS_LOG(kInfo, "static") << e.text << " resolved to " << endpoints.size() << " address(es), first "
@@ -124,7 +126,7 @@ void StaticDiscovery::onLookup(Entry& e, Result<std::vector<std::string>> answer
     return;
   }
   const Status& st = answer.status();
-  e.backoff = e.backoff == 0 ? options_.retry_initial : std::min(e.backoff * 2, options_.retry_max);
+  const Micros retry_in = e.backoff.grow();
   if (st.message() != e.last_error) {
     MS_LOG(kWarn, "static") << "cannot resolve " << e.text << ": " << st.toString() << " (retrying)";
   } else {
@@ -137,7 +139,7 @@ void StaticDiscovery::onLookup(Entry& e, Result<std::vector<std::string>> answer
     e.endpoints.clear();
     report(e, false);
   }
-  e.timer->start(e.backoff);
+  e.timer->start(retry_in);
 }
 
 void StaticDiscovery::report(Entry& e, bool found) {

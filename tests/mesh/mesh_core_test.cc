@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "tests/support/mesh_harness.h"
 
@@ -233,6 +234,33 @@ TEST(MeshCore, RedialGapsFollowJitteredExponentialBackoff) {
   std::sort(capped.begin(), capped.end());
   EXPECT_GT(capped.back() - capped.front(), 50 * kMillis) << "the delays are jittered, not fixed";
   EXPECT_TRUE(n.core->peers().empty());
+}
+
+// The dialer table says what each endpoint is doing and why its last attempt failed: the
+// answer to "why don't they see each other?" (peers --all).
+TEST(MeshCore, DialersReportTheirStateAndLastError) {
+  MeshHarness h(3);
+  test::TestNode& a = h.addNode();
+  test::TestNode& b = h.addNode({}, {a.address, "ghost"});
+  ASSERT_TRUE(h.allConnected());
+  h.env.advance(2 * kSeconds);  // "ghost" refuses: several attempts by now
+  std::map<std::string, DialerInfo> by_endpoint;
+  for (auto& d : b.core->dialers()) by_endpoint[d.endpoint] = d;
+  ASSERT_EQ(by_endpoint.size(), 2u);
+  const DialerInfo& linked = by_endpoint.at(a.address);
+  EXPECT_EQ(linked.state, DialState::kLinked);
+  EXPECT_EQ(linked.device, a.id());
+  EXPECT_EQ(linked.failures, 0u);
+  EXPECT_TRUE(linked.last_error.isOk());
+  const DialerInfo& ghost = by_endpoint.at("ghost");
+  EXPECT_EQ(ghost.state, DialState::kWaiting);
+  EXPECT_TRUE(ghost.device.isZero());
+  EXPECT_GE(ghost.failures, 3u);
+  EXPECT_EQ(ghost.failures, ghost.attempts) << "every attempt failed";
+  EXPECT_FALSE(ghost.last_error.isOk());
+  EXPECT_GT(ghost.next_attempt_in, 0);
+  EXPECT_LE(ghost.next_attempt_in, MeshOptions{}.backoff_max);
+  EXPECT_EQ(b.core->stats().links_dialed, linked.attempts + ghost.attempts);
 }
 
 }  // namespace
