@@ -3,19 +3,13 @@
 #include "base/log.h"
 #include "node/http_server.h"
 #include "node/json_util.h"
+#include "node/stream_write.h"
 #include "transport/address.h"
 
 namespace meshslice {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-
-// One queued write; owns its bytes until libuv's write callback.
-struct WriteRequest {
-  uv_write_t req;
-  std::string data;
-  std::function<void()> on_written;
-};
 
 struct ShutdownRequest {
   uv_shutdown_t req;
@@ -223,20 +217,10 @@ void HttpConnection::write(std::string data, std::function<void()> on_written) {
     server_.drop(*this, "client is not reading (output backlog over the limit)");
     return;
   }
-  auto w = std::make_unique<WriteRequest>();
-  w->data = std::move(data);
-  w->on_written = std::move(on_written);
-  w->req.data = w.get();
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, tcp_.stream(), &buf, 1, [](uv_write_t* req, int) {
-    std::unique_ptr<WriteRequest> done(static_cast<WriteRequest*>(req->data));  // errors show up on the read side
-    if (done->on_written) done->on_written();
-  });
-  if (rc != 0) {
-    server_.drop(*this, uv_strerror(rc));
-    return;  // w is freed here: its callback never runs
-  }
-  w.release();
+  std::function<void(int)> done;  // write errors show up on the read side
+  if (on_written) done = [on_written = std::move(on_written)](int) { on_written(); };
+  int rc = writeOwned(tcp_.stream(), std::move(data), std::move(done));
+  if (rc != 0) server_.drop(*this, uv_strerror(rc));  // the write's callback never runs
 }
 
 void HttpConnection::finish() {

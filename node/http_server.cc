@@ -34,7 +34,7 @@ const char* httpRefusalName(HttpRefusal refusal) {
 }
 
 HttpServer::HttpServer(Env& env, uv_loop_t* loop, HttpHandler& handler, HttpServerOptions options)
-    : env_(env), loop_(loop), handler_(handler), options_(options) {}
+    : env_(env), loop_(loop), handler_(handler), options_(options), connections_(env) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -59,7 +59,7 @@ Result<std::string> HttpServer::listen(const std::string& address) {
 void HttpServer::stop() {
   listener_.reset();
   while (!connections_.empty()) {
-    HttpConnection& conn = *connections_.front();
+    HttpConnection& conn = connections_.front();
     if (conn.isWebSocket() && !conn.finishing_) {
       std::string bye = encodeWsClose(ws_close::kGoingAway, "the daemon is stopping");
       uv_buf_t buf = uv_buf_init(bye.data(), static_cast<unsigned>(bye.size()));
@@ -67,7 +67,7 @@ void HttpServer::stop() {
     }
     drop(conn, nullptr);
   }
-  dropped_.clear();  // handles are closed; libuv frees them in their close callbacks
+  connections_.freeRetired();  // handles are closed; libuv frees them in their close callbacks
 }
 
 size_t HttpServer::webSocketCount() const {
@@ -101,7 +101,7 @@ void HttpServer::onConnection(uv_stream_t* listener, int status) {
     return;  // its destructor closes the handle
   }
   ++self->stats_.connections_accepted;
-  self->connections_.push_back(std::move(conn));
+  self->connections_.add(std::move(conn));
 }
 
 void HttpServer::refuse() {
@@ -123,25 +123,11 @@ void HttpServer::drop(HttpConnection& conn, const char* why) {
   if (conn.closed_) return;
   conn.closed_ = true;
   conn.alive_.reset();
-  conn.timer_.reset();
+  if (conn.timer_) conn.timer_->stop();  // not reset: drop() may run inside its callback
   if (why) MS_LOG(kInfo, "http") << "connection " << conn.id() << " (" << conn.remote_ << ") dropped: " << why;
   handler_.onClosed(conn);
   conn.tcp_.close();
-  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-    if (it->get() != &conn) continue;
-    dropped_.splice(dropped_.end(), connections_, it);
-    break;
-  }
-  if (reap_posted_) return;
-  reap_posted_ = true;
-  env_.post([weak = std::weak_ptr<int>(alive_), this] {
-    if (!weak.expired()) reap();
-  });
-}
-
-void HttpServer::reap() {
-  reap_posted_ = false;
-  dropped_.clear();
+  connections_.retire(conn);
 }
 
 }  // namespace meshslice

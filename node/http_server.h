@@ -17,13 +17,13 @@
 #include <uv.h>
 
 #include <array>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "base/env.h"
 #include "base/uv_handle.h"
+#include "node/connection_list.h"
 #include "node/http_connection.h"
 
 namespace meshslice {
@@ -123,19 +123,15 @@ class HttpServer {
   void refuse();
   // Closes `conn` and tells the handler; the object is freed on a later loop turn.
   void drop(HttpConnection& conn, const char* why);
-  void reap();
 
   Env& env_;
   uv_loop_t* loop_;
   HttpHandler& handler_;
   HttpServerOptions options_;
   std::unique_ptr<UvHandle<uv_tcp_t>> listener_;
-  std::list<std::unique_ptr<HttpConnection>> connections_;
-  std::list<std::unique_ptr<HttpConnection>> dropped_;
+  ConnectionList<HttpConnection> connections_;
   uint64_t next_id_ = 1;
-  bool reap_posted_ = false;
   HttpServerStats stats_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace meshslice

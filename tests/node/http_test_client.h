@@ -11,10 +11,33 @@
 
 #include <chrono>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
 namespace meshslice::test {
+
+// A client's WebSocket frame (RFC 6455 §5.2): first byte `b0` (FIN | RSV | opcode), the
+// minimal length form, masked with `mask`. Written here independently of the server's codec.
+inline std::string maskedClientFrame(uint8_t b0, std::string_view payload, uint32_t mask) {
+  std::string f;
+  f.push_back(static_cast<char>(b0));
+  const size_t n = payload.size();
+  if (n < 126) {
+    f.push_back(static_cast<char>(0x80 | n));
+  } else if (n <= 0xFFFF) {
+    f.push_back(static_cast<char>(0x80 | 126));
+    f.push_back(static_cast<char>(n >> 8));
+    f.push_back(static_cast<char>(n & 0xFF));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 127));
+    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((uint64_t(n) >> (8 * i)) & 0xFF));
+  }
+  const char m[4] = {char(mask >> 24), char(mask >> 16), char(mask >> 8), char(mask)};
+  f.append(m, 4);
+  for (size_t i = 0; i < n; ++i) f.push_back(static_cast<char>(payload[i] ^ m[i % 4]));
+  return f;
+}
 
 class HttpTestClient {
  public:
@@ -127,25 +150,7 @@ class HttpTestClient {
     return request("GET", target, "", all);
   }
   // Sends one masked client frame with first byte `b0` (FIN | opcode).
-  bool sendFrame(uint8_t b0, std::string_view payload) {
-    std::string f;
-    f.push_back(static_cast<char>(b0));
-    const size_t n = payload.size();
-    if (n < 126) {
-      f.push_back(static_cast<char>(0x80 | n));
-    } else if (n <= 0xFFFF) {
-      f.push_back(static_cast<char>(0x80 | 126));
-      f.push_back(static_cast<char>(n >> 8));
-      f.push_back(static_cast<char>(n & 0xFF));
-    } else {
-      f.push_back(static_cast<char>(0x80 | 127));
-      for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((uint64_t(n) >> (8 * i)) & 0xFF));
-    }
-    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    f.append(mask, 4);
-    for (size_t i = 0; i < n; ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
-    return send(f);
-  }
+  bool sendFrame(uint8_t b0, std::string_view payload) { return send(maskedClientFrame(b0, payload, 0x12345678)); }
   // The next server frame (server frames are never masked).
   Frame readFrame(int timeout_ms = 10000) {
     Frame fr;

@@ -6,32 +6,14 @@
 
 #include "base/bytes.h"
 #include "node/sha1.h"
+#include "tests/node/http_test_client.h"
 
 namespace meshslice {
 namespace {
 
 std::string hex(const Sha1Digest& d) { return toHex(ByteView(d.data(), d.size())); }
 
-// A client frame: FIN/opcode byte, masked with `mask`.
-std::string clientFrame(uint8_t b0, std::string_view payload, uint32_t mask = 0x37fa213d) {
-  std::string f;
-  f.push_back(static_cast<char>(b0));
-  const size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(static_cast<char>(0x80 | n));
-  } else if (n <= 0xFFFF) {
-    f.push_back(static_cast<char>(0x80 | 126));
-    f.push_back(static_cast<char>(n >> 8));
-    f.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    f.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((uint64_t(n) >> (8 * i)) & 0xFF));
-  }
-  uint8_t m[4] = {uint8_t(mask >> 24), uint8_t(mask >> 16), uint8_t(mask >> 8), uint8_t(mask)};
-  f.append(reinterpret_cast<char*>(m), 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(static_cast<char>(payload[i] ^ m[i % 4]));
-  return f;
-}
+std::string clientFrame(uint8_t b0, std::string_view payload) { return test::maskedClientFrame(b0, payload, 0x37fa213d); }
 
 struct Decoded {
   std::vector<WsMessage> messages;

@@ -97,9 +97,7 @@ def main():
             fail("the phone layout scrolls sideways by %d px" % overflow)
         wd.screenshot(os.path.join(artifacts, "dashboard-phone.png"))
 
-        errors = [e for e in wd.browser_log() if e.get("level") == "SEVERE"]
-        if errors:
-            fail("JavaScript errors: %s" % errors)
+        wd.expect_no_script_errors()
         print("PASS")
         return 0
     finally:

@@ -73,11 +73,7 @@ def main():
         b.proc.send_signal(signal.SIGKILL)
         b.proc.wait(timeout=10)
         wd.wait("b's note gone", "return !document.querySelector('[data-device=\"' + arguments[0] + '\"]')", b.info["device"])
-        # Network entries are not script errors: the hook's first read of a store that does not
-        # exist yet is a 404 it expects.
-        errors = [e for e in wd.browser_log() if e.get("level") == "SEVERE" and e.get("source") != "network"]
-        if errors:
-            fail("JavaScript errors: %s" % errors)
+        wd.expect_no_script_errors()
         print("PASS")
         return 0
     finally:

@@ -118,6 +118,13 @@ class WebDriver:
     def browser_log(self):
         return self.call("POST", self.s("/se/log"), {"type": "browser"}) or []
 
+    def expect_no_script_errors(self):
+        """Fails on errors of the page's scripts in the browser log. Network entries are left out:
+        a 404 the page expects (the JS client's first read of a store not made yet) is one."""
+        errors = [e for e in self.browser_log() if e.get("level") == "SEVERE" and e.get("source") != "network"]
+        if errors:
+            fail("JavaScript errors: %s" % errors)
+
     def quit(self):
         if self.session:
             self.call("DELETE", "/session/" + self.session)
