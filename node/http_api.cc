@@ -140,18 +140,8 @@ HttpAccess HttpApi::accessOf(const HttpRequest& request) const {
     if (a.size() > 7 && lower(a.substr(0, 7)) == "bearer ") return tokens_.check(a.substr(7));
     return HttpAccess::kNone;
   }
-  if (const std::string* protocols = request.header("sec-websocket-protocol")) {
-    std::string_view rest = *protocols;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (item.starts_with(kWsTokenProtocolPrefix)) return tokens_.check(item.substr(kWsTokenProtocolPrefix.size()));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
+  for (std::string_view item : request.headerItems("sec-websocket-protocol"))
+    if (item.starts_with(kWsTokenProtocolPrefix)) return tokens_.check(item.substr(kWsTokenProtocolPrefix.size()));
   return HttpAccess::kNone;
 }
 
@@ -256,13 +246,7 @@ void HttpApi::serveApi(HttpConnection& conn, HttpRequest& request, HttpAccess ac
 }
 
 void HttpApi::openStream(HttpConnection& conn, const HttpRequest& request, const std::string*) {
-  const std::string* offered = request.header("sec-websocket-protocol");
-  bool v1 = false;
-  if (offered) {
-    HttpRequest probe;
-    probe.headers.emplace_back("p", *offered);
-    v1 = probe.headerHasToken("p", kWsProtocol);
-  }
+  const bool v1 = request.headerHasToken("sec-websocket-protocol", kWsProtocol);
   if (conn.acceptWebSocket(request, v1 ? kWsProtocol : std::string_view())) streams_.insert(&conn);
 }
 

@@ -67,17 +67,24 @@ const std::string* HttpRequest::header(std::string_view lower_name) const {
   return nullptr;
 }
 
-bool HttpRequest::headerHasToken(std::string_view lower_name, std::string_view token) const {
+std::vector<std::string_view> HttpRequest::headerItems(std::string_view lower_name) const {
+  std::vector<std::string_view> items;
   for (const auto& [name, value] : headers) {
     if (name != lower_name) continue;
     std::string_view rest = value;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
-      if (equalsIgnoreCase(trimOws(rest.substr(0, comma)), token)) return true;
+      items.push_back(trimOws(rest.substr(0, comma)));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
   }
+  return items;
+}
+
+bool HttpRequest::headerHasToken(std::string_view lower_name, std::string_view token) const {
+  for (std::string_view item : headerItems(lower_name))
+    if (equalsIgnoreCase(item, token)) return true;
   return false;
 }
 

@@ -40,7 +40,10 @@ struct HttpRequest {
 
   // The first value of header `lower_name`, or nullptr.
   const std::string* header(std::string_view lower_name) const;
-  // Whether a comma-separated header (Connection, Upgrade) lists `token` (ASCII case-insensitive).
+  // The items of a comma-separated header (Connection, Upgrade, Sec-WebSocket-Protocol), over
+  // every field of that name, trimmed; views into this request.
+  std::vector<std::string_view> headerItems(std::string_view lower_name) const;
+  // Whether such a header lists `token` (ASCII case-insensitive).
   bool headerHasToken(std::string_view lower_name, std::string_view token) const;
   bool keepAlive() const;
 };
