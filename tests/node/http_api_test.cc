@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <csignal>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include "node/exit_codes.h"
@@ -45,6 +45,35 @@ double metric(const std::string& text, const std::string& series) {
   while (std::getline(in, line))
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   return -1;
+}
+
+// One sample line of the Prometheus text format: name, optional {label="value",...} (with
+// \\ \" \n escapes), a space, a number. (std::regex trips gcc's -Wmaybe-uninitialized under ASan.)
+bool isSampleLine(std::string_view line) {
+  auto nameChar = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' || (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
+  size_t i = 0;
+  while (i < line.size() && nameChar(line[i], i == 0)) ++i;
+  if (i == 0) return false;
+  if (i < line.size() && line[i] == '{') {
+    ++i;
+    while (i < line.size() && line[i] != '}') {
+      size_t start = i;
+      while (i < line.size() && nameChar(line[i], i == start) && line[i] != ':') ++i;
+      if (i == start || line.substr(i, 2) != "=\"") return false;
+      for (i += 2; i < line.size() && line[i] != '"'; ++i)
+        if (line[i] == '\\') ++i;
+      if (i >= line.size()) return false;
+      ++i;
+      if (i < line.size() && line[i] == ',') ++i;
+    }
+    if (i >= line.size()) return false;
+    ++i;
+  }
+  if (i >= line.size() || line[i] != ' ') return false;
+  std::string_view number = line.substr(i + 1);
+  return !number.empty() && number.find_first_not_of("0123456789.e+-") == std::string_view::npos;
 }
 
 class HttpApiTest : public ::testing::Test {
@@ -280,7 +309,6 @@ TEST_F(HttpApiTest, MetricsAreInThePrometheusTextFormat) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   // Every line is a comment or "name{labels} value", and each family is declared once.
-  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+$)");
   std::map<std::string, int> types;
   std::istringstream in(r.body);
   std::string line;
@@ -292,7 +320,13 @@ TEST_F(HttpApiTest, MetricsAreInThePrometheusTextFormat) {
       continue;
     }
     if (line.rfind("# HELP ", 0) == 0) continue;
-    EXPECT_TRUE(std::regex_match(line, sample)) << line;
+    EXPECT_TRUE(isSampleLine(line)) << line;
+    if (samples == 0) {  // the checker itself refuses what is not a sample
+      EXPECT_FALSE(isSampleLine("two words 1"));
+      EXPECT_FALSE(isSampleLine("m{a=\"x} 1"));
+      EXPECT_FALSE(isSampleLine("m{a=x} 1"));
+      EXPECT_FALSE(isSampleLine("m 1 2"));
+    }
     ++samples;
   }
   EXPECT_GT(samples, 50u);
