@@ -193,12 +193,16 @@ Status MeshSecret::save(const std::string& state_dir) const {
   return writeFile(keyFilePath(state_dir), /*replace=*/true);
 }
 
+Status MeshSecret::create(const std::string& state_dir) const {
+  MS_RETURN_IF_ERROR(ensurePrivateDir(state_dir));
+  return writeFile(keyFilePath(state_dir), /*replace=*/false);
+}
+
 Result<MeshSecret> MeshSecret::loadOrCreate(const std::string& state_dir) {
   Result<MeshSecret> existing = load(state_dir);
   if (existing.isOk() || existing.status().code() != Code::kNotFound) return existing;
-  MS_RETURN_IF_ERROR(ensurePrivateDir(state_dir));
   MeshSecret fresh = generate();
-  Status st = fresh.writeFile(keyFilePath(state_dir), /*replace=*/false);
+  Status st = fresh.create(state_dir);
   if (st.code() == Code::kAlreadyExists) return load(state_dir);  // lost a creation race
   if (!st.isOk()) return st;
   return fresh;

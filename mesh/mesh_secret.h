@@ -46,6 +46,9 @@ class MeshSecret {
   // Atomically writes <state_dir>/mesh.key (mode 0600), replacing any existing one; creates
   // state_dir (0700) if missing.
   Status save(const std::string& state_dir) const;
+  // As save(), but only if there is no mesh.key yet: kAlreadyExists, and the existing file
+  // untouched, otherwise (link(2): of concurrent creators exactly one wins).
+  Status create(const std::string& state_dir) const;
   // load(), or generate() + save() if there is no mesh.key yet. Never overwrites a file.
   static Result<MeshSecret> loadOrCreate(const std::string& state_dir);
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "mesh/identity.h"
@@ -207,8 +208,37 @@ int fail(std::ostream& err, const Status& st, int code) {
   return code;
 }
 
+// Identity and mesh keys are read and created under the state directory's KeyCreationLock
+// (node/state_dir.h): a daemon starting on the directory holds it until it has saved the keys
+// it runs with, so these commands wait for it and then read its keys. A missing key is created
+// only while no daemon holds the directory: a key made under a running daemon would not be the
+// one it uses. Returns the lock, or exits with the error already printed.
+std::optional<KeyCreationLock> lockKeys(const std::string& dir, std::ostream& err) {
+  auto keys = KeyCreationLock::acquire(dir, [&] {
+    err << "meshslice: waiting for the daemon starting on " << dir << " to save its keys" << std::endl;
+  });
+  if (!keys) {
+    fail(err, keys.status(), kExitError);
+    return std::nullopt;
+  }
+  return std::move(keys).value();
+}
+
+// The refusal to create a key that a running daemon lacks.
+Status keyMissingUnderDaemon(const std::string& dir, std::string_view file, std::string_view what) {
+  return Status(Code::kNotFound, "the daemon running on " + dir + " has no " + std::string(file) +
+                                     " (was it deleted?); not creating " + std::string(what) +
+                                     " it would not use: stop it (meshslice down) first");
+}
+
 int runId(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
-  auto identity = Identity::loadOrCreate(dir, defaultDeviceName());
+  auto keys = lockKeys(dir, err);
+  if (!keys) return kExitError;
+  auto identity = Identity::load(dir + "/" + std::string(kIdentityFileName));
+  if (!identity && identity.status().code() == Code::kNotFound) {
+    if (DaemonLock::isHeld(dir)) return fail(err, keyMissingUnderDaemon(dir, kIdentityFileName, "a new identity"), kExitError);
+    identity = Identity::loadOrCreate(dir, defaultDeviceName());
+  }
   if (!identity) return fail(err, identity.status(), kExitError);
   if (inv.json) out << dumpJson(Json{{"device", identity->deviceId().toString()}, {"name", identity->name()}}) << "\n";
   else out << identity->deviceId().toString() << "\n";
@@ -216,10 +246,16 @@ int runId(const Invocation& inv, const std::string& dir, std::ostream& out, std:
 }
 
 int runInvite(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
-  bool existed = MeshSecret::load(dir).isOk();
-  auto secret = MeshSecret::loadOrCreate(dir);
+  auto keys = lockKeys(dir, err);
+  if (!keys) return kExitError;
+  auto secret = MeshSecret::load(dir);
+  const bool missing = !secret && secret.status().code() == Code::kNotFound;
+  if (missing) {
+    if (DaemonLock::isHeld(dir)) return fail(err, keyMissingUnderDaemon(dir, kMeshKeyFileName, "a new mesh"), kExitError);
+    secret = MeshSecret::loadOrCreate(dir);
+  }
   if (!secret) return fail(err, secret.status(), kExitError);
-  if (!existed) err << "meshslice: created a new mesh in " << dir << "\n";
+  if (missing) err << "meshslice: created a new mesh in " << dir << "\n";
   out << secret->toInvite(inv.grouped ? InviteFormat::kGrouped : InviteFormat::kCompact) << "\n";
   return kExitOk;
 }
@@ -240,6 +276,8 @@ Result<std::string> backUpMeshKey(const std::string& dir) {
 int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
   auto secret = MeshSecret::fromInvite(inv.args.at(0));
   if (!secret) return fail(err, Status(Code::kInvalidArgument, "bad invite: " + secret.status().message()), kExitUsage);
+  auto keys = lockKeys(dir, err);  // a daemon starting now creates its mesh first
+  if (!keys) return kExitError;
   auto current = MeshSecret::load(dir);
   if (current && *current == *secret) {
     out << "already in this mesh\n";

@@ -195,9 +195,15 @@ Status Daemon::persistNew(const Identity* identity, const MeshSecret* secret) co
     if (!st.isOk()) return Status(st.code(), "cannot save the new identity: " + st.message());
   }
   if (secret) {
-    Status st = secret->save(dir);
+    // Never replaces a file: a mesh.key that appeared while we started (written by something
+    // that ignores the key creation lock, e.g. an older build) must not be silently swapped for
+    // ours, nor ours kept running while the disk names another mesh.
+    Status st = secret->create(dir);
     if (!st.isOk()) {
       if (identity) ::unlink(identity_path.c_str());  // a failed start leaves nothing behind
+      if (st.code() == Code::kAlreadyExists)
+        return Status(st.code(), "another process created " + dir + "/" + std::string(kMeshKeyFileName) +
+                                     " while this daemon was starting; start it again to use that mesh");
       return Status(st.code(), "cannot save the new mesh key: " + st.message());
     }
   }
@@ -225,6 +231,14 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
     return exitCodeFor(st);
   };
   const std::string& dir = config_.state_dir;
+  // Held from before the keys are read until the new ones are saved, so that a concurrent
+  // `mesh invite` or `id` waits and reads ours (or we read theirs) instead of making a second
+  // mesh or identity. Taken before the daemon lock, so that a CLI holding it for a moment makes
+  // us wait, not fail as "already running"; released after it on every failure path (declared
+  // first, destroyed last), so a CLI that was waiting finds no daemon and may create the keys.
+  std::optional<KeyCreationLock> keys;
+  if (auto k = KeyCreationLock::acquire(dir); k) keys.emplace(std::move(k).value());
+  else return fail(k.status());
   auto lock = DaemonLock::acquire(dir);
   if (!lock) return fail(lock.status());
   auto state = loadState();
@@ -250,13 +264,15 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
     return st;
   });
   if (started.isOk()) started = persistNew(new_identity ? &*new_identity : nullptr, new_mesh ? &state->secret : nullptr);
+  if (started.isOk()) keys.reset();  // the keys on disk are the ones this node runs with
   if (!started.isOk()) {
     node.call([&](MeshCore&) {
       runtime.stop();
       return 0;
     });
     node.stop();
-    return fail(started);
+    // (kAlreadyExists here is a key file that appeared meanwhile, not another daemon.)
+    return started.code() == Code::kAlreadyExists ? (fail(started), kExitError) : fail(started);
   }
   out << "device: " << node.id().toString() << "\n"
       << "name: " << node.name() << "\n";

@@ -69,6 +69,29 @@ DaemonLock::~DaemonLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
+Result<KeyCreationLock> KeyCreationLock::acquire(const std::string& state_dir, const std::function<void()>& on_wait) {
+  Status st = ensurePrivateDir(state_dir);
+  if (!st.isOk()) return Status(st.code(), "state directory " + state_dir + " is not usable: " + st.message());
+  int fd = ::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ioError("state directory " + state_dir + " cannot be opened: " + std::strerror(errno));
+  int rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  if (rc != 0 && errno == EWOULDBLOCK) {
+    if (on_wait) on_wait();
+    do rc = ::flock(fd, LOCK_EX);
+    while (rc != 0 && errno == EINTR);
+  }
+  if (rc != 0) {
+    int err = errno;
+    ::close(fd);
+    return ioError("state directory " + state_dir + " cannot be locked: " + std::strerror(err));
+  }
+  return KeyCreationLock(fd);
+}
+
+KeyCreationLock::~KeyCreationLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Result<std::optional<std::set<DeviceId>>> loadAllowList(const std::string& state_dir) {
   std::string path = allowListPath(state_dir);
   std::ifstream in(path, std::ios::binary);

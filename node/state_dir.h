@@ -4,11 +4,13 @@
 //   allow.list     optional allow-list: present = only the listed devices may join
 //   meshslice.conf optional config file (node/daemon_config.h)
 //   daemon.lock    flock()ed by the running daemon; holds its pid
+//   (the directory itself is flock()ed while keys are created: KeyCreationLock)
 //   control.sock   the control socket (node/control_server.h)
 //   stores/        persisted local slices, one <store-id>.slice file per store
 // Blocking file I/O: startup and CLI code, not the loop thread's hot path.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -43,6 +45,30 @@ class DaemonLock {
 
  private:
   explicit DaemonLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// An exclusive flock() on the state directory itself, held while identity.key or mesh.key is
+// created or replaced, and by a starting daemon from before it reads them until it has saved
+// the ones it created (or given up). With it a first `up` and a concurrent `mesh invite`, `id`
+// or `mesh join` never make two keys: whoever comes second waits and reads what the first
+// wrote. Locking the directory (not a file in it) creates nothing, so a read-only or failing
+// state directory is left exactly as it was. Released when destroyed (or the process dies).
+class KeyCreationLock {
+ public:
+  // Creates the state directory if missing, then waits for the lock, calling `on_wait` first
+  // if it is held. Holders keep it for file writes and a node start only, so the wait is
+  // short. Errors name the directory.
+  static Result<KeyCreationLock> acquire(const std::string& state_dir,
+                                         const std::function<void()>& on_wait = nullptr);
+
+  KeyCreationLock(KeyCreationLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  KeyCreationLock& operator=(KeyCreationLock&&) = delete;
+  KeyCreationLock(const KeyCreationLock&) = delete;
+  ~KeyCreationLock();
+
+ private:
+  explicit KeyCreationLock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
 

@@ -103,6 +103,15 @@ ISyncableStore* StoreSyncAdapter::findStore(const std::string& id) const {
   return it == stores_.end() ? nullptr : it->second;
 }
 
+void StoreSyncAdapter::logRefusal(const DeviceId& from, const std::string& what) {
+  const Micros now = env_.now();
+  if (last_refusal_log_ && now - *last_refusal_log_ < kRefusalLogInterval) return;
+  last_refusal_log_ = now;
+  MS_LOG(kWarn, "sync") << from.shortString() << " sent " << what << " (refused so far: "
+                        << stats_.repairs_refused << " claims, " << stats_.versions_implausible
+                        << " versions; logged at most every " << kRefusalLogInterval / kSeconds << " s)";
+}
+
 // ---- peer events ----
 
 void StoreSyncAdapter::onPeerLinked(const DeviceId& peer) {
@@ -182,6 +191,12 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer,
                           << " sent by " << from.shortString() << " in store " << update.store_id;
     return;
   }
+  if (!isPlausibleVersion(update.slice.version, env_.wallMillis())) {
+    ++stats_.versions_implausible;
+    logRefusal(from, "its slice of " + update.store_id + " at v" + std::to_string(update.slice.version) +
+                         ", too far ahead of our clock: not applied");
+    return;
+  }
   ISyncableStore* store = findStore(update.store_id);
   if (!store) {
     ++stats_.slices_unknown_store;
@@ -203,7 +218,9 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
   if (request.store_ids.empty()) {
     // The peer's join request. If this link's join exchange is ours too, its join digest came
     // first: send what it does not hold from this run. Otherwise (the peer's adapter is newer
-    // than the link) send everything.
+    // than the link) send everything. Either way the answer is every other local slice, even
+    // one this link carried already (the answer to a named request, a local change): only the
+    // join digest decides what is skipped (docs/STORES.md section 3).
     const bool ours = peer.join_phase;
     peer.join_phase = false;
     for (const auto& [id, store] : stores_) {
@@ -213,7 +230,7 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
         peer.sent[id] = held->second;
         continue;
       }
-      markDirty(peer, id, !ours);
+      markDirty(peer, id, true);
     }
     peer.join_current.clear();
   } else {
@@ -233,8 +250,13 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
 void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest) {
   ++stats_.digests_received;
   const DeviceId& self = core_.local().id;
+  const int64_t wall = env_.wallMillis();
   std::map<std::string, std::optional<uint64_t>> held_from_sender;  // per store, lazily
   std::vector<std::string> wanted;
+  // Per store, the highest claim about our slice that needs a repair. Repairs run once per
+  // store after the loop: a digest of 4096 rising claims would otherwise cost 4096 re-stamps
+  // (each a persistence save) instead of one.
+  std::map<std::string, uint64_t> repair_above;
   for (const DigestEntry& e : digest.entries) {
     ISyncableStore* store = findStore(e.store_id);
     if (!store) continue;
@@ -242,16 +264,25 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
       const uint64_t local = store->localSlice().version;
       const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
       const Provenance provenance = provenanceOf(reported, incarnationOf(e.store_id));
-      if (needsRepair(local, e.version, provenance, peer.join_phase)) {
-        MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << e.store_id << " at v"
-                              << e.version << " >= ours (v" << local << "): raising our version";
-        store->raiseLocalVersionAbove(e.version);  // its change signal re-sends to everyone
-        if (local > 0) ++stats_.repairs;
+      const bool repair = needsRepair(local, e.version, provenance, peer.join_phase);
+      if (repair && !isPlausibleRepairClaim(e.version, wall)) {
+        // Following it would put our version kMaxRepairLead or more ahead of our clock: no
+        // earlier run of ours got there, so it is a lie. No repair, no floor change.
+        ++stats_.repairs_refused;
+        logRefusal(from, "a claim to hold our slice of " + e.store_id + " at v" + std::to_string(e.version) +
+                             ", too far ahead of our clock: refused");
+      } else if (repair) {
+        uint64_t& above = repair_above[e.store_id];
+        above = std::max(above, e.version);
       } else if (e.version < local) {
         markDirty(peer, e.store_id, true);
       } else if (peer.join_phase && local > 0) {
         peer.join_current[e.store_id] = local;  // it holds what this run stamped
       }
+    } else if (e.device_id == from && !isPlausibleVersion(e.version, wall)) {
+      ++stats_.versions_implausible;  // not requested: it would be refused on arrival
+      logRefusal(from, "a digest entry for its slice of " + e.store_id + " at v" + std::to_string(e.version) +
+                           ", too far ahead of our clock: not requested");
     } else if (e.device_id == from && !peer.join_phase) {
       // (In the join phase the sender's slices follow its digest anyway.)
       auto [it, inserted] = held_from_sender.try_emplace(e.store_id);
@@ -262,6 +293,14 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
       if (isNewerVersion(it->second, e.version)) wanted.push_back(e.store_id);
     }
     // Third parties' slices come from their owners only.
+  }
+  for (const auto& [store_id, claimed] : repair_above) {
+    ISyncableStore* store = findStore(store_id);
+    const uint64_t local = store->localSlice().version;
+    MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << store_id << " at v" << claimed
+                          << " >= ours (v" << local << "): raising our version";
+    store->raiseLocalVersionAbove(claimed);  // its change signal re-sends to everyone
+    if (local > 0) ++stats_.repairs;
   }
   if (!wanted.empty()) sendRequest(from, std::move(wanted));
   scheduleFlush();

@@ -25,6 +25,11 @@
 //   remote slices are cleared and nothing is sent any more.
 // - Peers whose link negotiated protocol version 1 get the version 1 message forms (no
 //   incarnations); with them the timing rule of the join digest alone decides repairs.
+// - Bounds (store/version_clock.h), judged with env's wall clock (which must be the stores'
+//   clock: both are the system's by default): a claim about our slice that a repair could only
+//   follow to kMaxRepairLead or more ahead of our clock is refused (repairs_refused), and the
+//   sender's own versions beyond our clock + kMaxAcceptLead are neither applied nor requested
+//   (versions_implausible).
 //
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
@@ -35,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,7 +84,16 @@ struct SyncStats {
   uint64_t deferrals = 0;             // times a peer became owed
   uint64_t send_errors = 0;
   uint64_t join_skips = 0;            // local slices a join did not re-send: the peer held them
+  // A peer claimed to hold our slice at a version beyond our clock + kMaxRepairLead: a lie (or a
+  // leftover of one), refused: no repair, no floor change (store/version_clock.h).
+  uint64_t repairs_refused = 0;
+  // A SliceUpdate or digest entry of the sender's own slice beyond our clock + kMaxAcceptLead:
+  // never stored, never requested.
+  uint64_t versions_implausible = 0;
 };
+
+// Refused claims and versions are logged at most once per this interval (all are counted).
+inline constexpr Micros kRefusalLogInterval = 10 * kSeconds;
 
 class StoreSyncAdapter final : public PeerObserver {
  public:
@@ -164,6 +179,8 @@ class StoreSyncAdapter final : public PeerObserver {
   Status send(const DeviceId& peer, const SyncMessage& message);
   Status sendEncoded(const DeviceId& peer, ByteView message);
   ISyncableStore* findStore(const std::string& id) const;
+  // Logs a refused claim or version, at most once per kRefusalLogInterval.
+  void logRefusal(const DeviceId& from, const std::string& what);
 
   Env& env_;
   MeshCore& core_;
@@ -179,6 +196,7 @@ class StoreSyncAdapter final : public PeerObserver {
   bool flush_posted_ = false;
   bool stopped_ = false;
   SyncStats stats_;
+  std::optional<Micros> last_refusal_log_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -34,6 +34,7 @@
 #include "store/slice_persistence.h"
 #include "store/slice_table.h"
 #include "store/syncable_store.h"
+#include "store/version_clock.h"
 
 namespace meshslice {
 
@@ -138,8 +139,9 @@ class SyncedStore : public ISyncableStore {
   SyncedStore& operator=(const SyncedStore&) = delete;
 
   // Replaces this device's value: encodes it (kTooLarge past kMaxSliceData), stamps the next
-  // version, persists it (an error leaves the store unchanged), then tells the adapter and
-  // fires LocalChanged. Blocks for the persistence write.
+  // version (kTooLarge if the version space is exhausted), persists it (an error leaves the
+  // store unchanged), then tells the adapter and fires LocalChanged. Blocks for the
+  // persistence write.
   Status set(const T& value) {
     auto data = Codec::encode(value);
     if (!data) return data.status();
@@ -154,6 +156,11 @@ class SyncedStore : public ISyncableStore {
       DeviceSlice next;
       {
         std::lock_guard lock(mutex_);
+        // At the top of the range a write could only keep the old version, which no peer
+        // would take: an error, never a "success" that sends nothing (STORES.md section 2).
+        if (versionSpaceExhausted(table_.local().version, table_.floor()))
+          return tooLarge("store " + store_id_ + ": the version space is exhausted (version " +
+                          std::to_string(kMaxVersion) + " reached); no further write can be synced");
         next = table_.nextLocal(std::move(data).value(), wall_clock_());
       }
       if (persistence_) MS_RETURN_IF_ERROR(persistence_->save(next));
@@ -277,6 +284,16 @@ Status SyncedStore<T, Codec>::restore() {
     return malformed("store " + store_id_ + ": the saved slice does not decode: " +
                      value.status().message());
   }
+  if (const int64_t wall = wall_clock_(); !isPlausibleVersion(slice.version, wall)) {
+    // Left by a peer's lie under a build without the bounds (or a clock far ahead then): no
+    // peer of this build would accept it. Peers evicted our slices when we left, so starting
+    // over from the clock is safe; the data is kept and the next set() saves the new version.
+    const uint64_t restarted = nextLocalVersion(0, wall);
+    MS_LOG(kWarn, "store") << "store " << store_id_ << ": the saved version " << slice.version
+                           << " is implausibly far ahead of the clock; versions restart from the clock (v"
+                           << restarted << ")";
+    slice.version = restarted;
+  }
   std::lock_guard lock(mutex_);
   local_value_ = std::move(value).value();
   table_.commitLocal(std::move(slice));
@@ -351,6 +368,7 @@ void SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
       ++stats_.repairs;
       if (table_.local().version == 0) return;  // the next set() lands above it
       next = table_.restampedLocal(version, wall_clock_());
+      if (next.version <= table_.local().version) return;  // the top of the range: nothing above
     }
     if (persistence_) {
       Status st = persistence_->save(next);

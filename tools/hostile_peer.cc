@@ -6,6 +6,10 @@
 //   modes:
 //     wrong-secret   --count N      complete the Noise handshake with a random mesh secret
 //     spoof-slice    --victim ID    (valid invite) send SliceUpdates claiming device ID
+//     claim-version  --victim ID [--version V] [--store ID]   (valid invite) one Digest entry
+//                                   claiming to hold ID's slice of store ID (default presence)
+//                                   at version V (default 2^64 - 2), sent to the target: the
+//                                   freeze of issue 14 when the target is the victim
 //     flood          --seconds S [--store ID]   (valid invite) send SliceUpdates of store ID
 //                                   (default presence) as fast as the link takes
 //     half-open      --count N [--partial] [--hold-ms MS]   TCP connects that send nothing
@@ -197,6 +201,22 @@ int spoofSlice(EventLoop& loop, Env& env, const Key32& psk, const std::string& t
     sent += s->send(syncUpdate(victim.value(), (1ull << 62) + v, presence("spoofed", "pwned", v))).isOk();
   s->runUntil([&] { return s->closed(); }, std::min(deadline, Clock::now() + std::chrono::seconds(1)));
   result("spoof-slice", "joined=1 sent=" + std::to_string(sent) + " closed=" + std::to_string(s->closed()));
+  return 0;
+}
+
+int claimVersion(EventLoop& loop, Env& env, const Key32& psk, const std::string& target, const Flags& f,
+                 Clock::time_point deadline) {
+  auto victim = DeviceId::parse(f.count("victim") ? f.at("victim") : "");
+  if (!victim) return std::fprintf(stderr, "hostile_peer: --victim: %s\n", victim.status().toString().c_str()), 2;
+  const uint64_t version = f.count("version") ? std::stoull(f.at("version")) : UINT64_MAX - 1;
+  auto s = joined(loop, env, psk, target, deadline);
+  if (!s) return result("claim-version", "joined=0"), 1;
+  Digest d;
+  d.entries.push_back(DigestEntry{f.count("store") ? f.at("store") : "presence", victim.value(), version, env.randomU64() | 1});
+  const bool sent = s->send(encodeEnvelope(BusMessage{std::string(kSyncNamespace), encodeSyncMessage(d)})).isOk();
+  // Stay linked a moment, as a member would: the node judges the claim meanwhile.
+  s->runUntil([&] { return s->closed(); }, std::min(deadline, Clock::now() + std::chrono::milliseconds(500)));
+  result("claim-version", "joined=1 sent=" + std::to_string(sent) + " closed=" + std::to_string(s->closed()));
   return 0;
 }
 
@@ -447,6 +467,7 @@ int main(int argc, char** argv) {
     UvEnv env(loop);
     if (mode == "wrong-secret") rc = wrongSecret(loop, env, target, f, deadline);
     else if (mode == "spoof-slice") rc = spoofSlice(loop, env, psk, target, f, deadline);
+    else if (mode == "claim-version") rc = claimVersion(loop, env, psk, target, f, deadline);
     else if (mode == "flood") rc = flood(loop, env, psk, target, f, deadline);
     else if (mode == "oversized-message") rc = oversizedMessage(loop, env, psk, target, deadline);
     else if (mode == "malformed") rc = malformed(loop, env, psk, target, deadline);

@@ -10,7 +10,9 @@
 //                                         addresses, stats, quit), prints events on stdout.
 //     --name N --invite I [--expect K] [--peer ADDR]... [--listen ADDR] [--state-dir DIR]
 //     [--mdns IFACE [--mdns-port P] [--mdns-scan-ms MS]] [--liveness-ms MS]
-//     [--rate-limit ENVELOPES_PER_S]
+//     [--rate-limit ENVELOPES_PER_S] [--persist]
+//     (--persist, with --state-dir: the presence slice is saved in DIR/presence.slice, so a
+//     restarted node continues its versions; process tests restart nodes with it)
 //     (--mdns '*': every multicast interface that is up, following interfaces that come and
 //     go every --mdns-scan-ms, default 5000; tests run it only inside network namespaces)
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 
 #include "base/log.h"
 #include "mesh/mesh_node.h"
+#include "store/file_persistence.h"
 #include "store/store_sync_adapter.h"
 #include "store/synced_store.h"
 
@@ -117,7 +120,15 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
     return 1;
   }
   MeshNode node(std::move(ident).value(), secret.value(), opts);
-  auto store = std::make_unique<SyncedStore<Presence>>("presence", node.id());
+  StoreOptions store_options;
+  if (flags.count("persist") && flags.count("state-dir"))
+    store_options.persistence = std::make_shared<FilePersistence>(flags.at("state-dir") + "/presence.slice", "presence");
+  auto opened = SyncedStore<Presence>::open("presence", node.id(), std::move(store_options));
+  if (!opened) {
+    std::fprintf(stderr, "mesh_demo: %s\n", opened.status().toString().c_str());
+    return 1;
+  }
+  auto store = std::move(opened).value();
   std::unique_ptr<StoreSyncAdapter> adapter;
   bool converged = false;
   auto listener = store->listen([&](const SyncedStore<Presence>::Event& e) {
@@ -172,7 +183,9 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
         out << "STATS handshakes_failed=" << m.handshakes_failed << " protocol_errors=" << m.protocol_errors
             << " refused_pending=" << m.links_refused_pending_limit << " rate_limited=" << m.messages_rate_limited
             << " flood_disconnects=" << m.peers_disconnected_flooding << " spoofed=" << y.slices_spoofed
-            << " malformed=" << y.malformed << " applied=" << y.slices_applied << " peers=" << core.connectedPeers().size();
+            << " malformed=" << y.malformed << " applied=" << y.slices_applied << " peers=" << core.connectedPeers().size()
+            << " repairs=" << y.repairs << " repairs_refused=" << y.repairs_refused
+            << " implausible=" << y.versions_implausible << " version=" << store->localSlice().version;
         return out.str();
       }));
     } else if (cmd == "peers") {
@@ -397,6 +410,8 @@ int main(int argc, char** argv) {
       flags["print-invite"] = "1";
     } else if (a == "--static") {
       flags["static"] = "1";
+    } else if (a == "--persist") {
+      flags["persist"] = "1";
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       if (a == "--peer") peers.push_back(argv[++i]);
       else flags[a.substr(2)] = argv[++i];

@@ -95,6 +95,42 @@ def slice_claiming_another_device_is_dropped(mesh):
     alive(a, b, c)
 
 
+def claimed_version_cannot_freeze_a_slice(mesh):
+    """Issue 14: one Digest entry claiming the victim's slice at 2^64 - 2 made the victim re-stamp
+    to 2^64 - 1; from then on its sets "succeeded" but sent nothing, and the saved version kept
+    it frozen across restarts. Now the claim is refused and counted, updates flow, and a restart
+    (same identity, saved slice) continues with sane versions."""
+    state = os.path.join(mesh.tmp.name, "victim")
+    a = mesh.start("a", expect=3, state_dir=state, extra=("--persist",))
+    b = mesh.start("b", expect=3)
+    c = mesh.start("c", expect=3)
+    mesh.wait(lambda: all(any(l == "CONVERGED 3" for l in n.lines) for n in (a, b, c)), 10, "convergence")
+    sane = 2 ** 62  # wall-clock versions are ~2^50.6 (microseconds since 1970)
+    before = stats(mesh, a)["version"]
+    r = hostile("--target", a.addr, "--invite", mesh.invite, "--mode", "claim-version", "--victim", a.id)
+    assert r["joined"] == "1" and r["sent"] == "1", r
+    s = stats_when(mesh, a, lambda s: s["repairs_refused"] >= 1, "the claim refused")
+    assert s["repairs"] == 0 and s["version"] == before, s
+    for i in range(3):
+        a.tell(f"set frz{i}")
+        mesh.wait(lambda: all(mesh.view(n).get(a.short()) == f"a:frz{i}" for n in (b, c)), 10, f"a's update {i}")
+    last = stats(mesh, a)["version"]
+    assert before < last < sane, (before, last)
+    # A restart as the same device with the saved slice: sane versions, updates both ways.
+    a.kill()
+    a.proc.wait()
+    a2 = mesh.start("a", expect=3, state_dir=state, extra=("--persist",))
+    assert a2.id == a.id
+    mesh.wait(lambda: any(l == "CONVERGED 3" for l in a2.lines), 10, "the restarted node's view")
+    a2.tell("set back")
+    mesh.wait(lambda: all(mesh.view(n).get(a2.short()) == "a:back" for n in (b, c)), 10, "the restarted node's update")
+    b.tell("set hello")
+    mesh.wait(lambda: mesh.view(a2).get(b.short()) == "b:hello", 10, "b's update on the restarted node")
+    s2 = stats(mesh, a2)
+    assert last < s2["version"] < sane, (last, s2)
+    alive(a2, b, c)
+
+
 SANITIZED = "ASAN_OPTIONS" in os.environ
 # Bounds of the flood tests (docs/RELIABILITY.md). The node handles every peer on its one loop
 # thread, so a flooder costs it at most that thread: CPU time over the flood window <= 1.1 x the
@@ -236,7 +272,7 @@ if __name__ == "__main__":
     if not os.access(HOSTILE, os.X_OK):
         print(f"FAIL: {HOSTILE} not built (cmake --build <dir> --target hostile_peer)")
         sys.exit(1)
-    run([wrong_secret_never_joins, slice_claiming_another_device_is_dropped,
+    run([wrong_secret_never_joins, slice_claiming_another_device_is_dropped, claimed_version_cannot_freeze_a_slice,
          update_flood_is_rate_limited_and_others_unaffected, update_flood_with_default_limits,
          half_open_handshakes_by_the_hundred,
          oversized_frames_and_messages_close_the_link, malformed_msgpack_is_counted_and_closes_the_link])

@@ -475,7 +475,9 @@ TEST(StoreSyncAdapter, RemoteDataThatIsNotTheStoresTypeIsRejected) {
   SyncCluster c;
   SyncNode& a = c.add();
   SyncNode& b = c.add({});
-  RawStore raw("pos", b.id());
+  StoreOptions env_clock;  // versions from the cluster's clock: others would be implausible
+  env_clock.wall_clock = [&c] { return c.h.env.wallMillis(); };
+  RawStore raw("pos", b.id(), env_clock);
   ASSERT_TRUE(b.adapter->addStore(raw).isOk());
   ASSERT_TRUE(c.allConnected());
   ASSERT_TRUE(raw.set(toBytes("{\"json\": true}")).isOk());

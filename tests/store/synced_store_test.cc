@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 
 #include "tests/store/sync_cluster.h"
@@ -234,6 +235,55 @@ TEST(SyncedStore, PersistedSliceIsRestoredAndVersionsContinue) {
   EXPECT_EQ(s->localSlice().version, last);
   ASSERT_TRUE(s->set(p(5)).isOk());
   EXPECT_EQ(s->localSlice().version, last + 1) << "clock not advanced: the persisted version leads";
+}
+
+// Issue 14: at the top of the range set() "succeeded" with the old version, so nothing was
+// sent and peers kept the old value. Now it is an error and nothing changes.
+TEST(SyncedStore, SetAtTheTopOfTheVersionRangeFailsInsteadOfKeepingTheOldVersion) {
+  int64_t now = std::numeric_limits<int64_t>::max();  // a clock whose seed saturates the range
+  PosStore s("pos", device(1), clockAt(&now));
+  StoreEvents ev;
+  ev.attach(s);
+  ASSERT_TRUE(s.set(p(1)).isOk());
+  ASSERT_EQ(s.localSlice().version, kMaxVersion);
+  const Status st = s.set(p(2));
+  EXPECT_EQ(st.code(), Code::kTooLarge) << st.toString();
+  EXPECT_NE(st.message().find("version space is exhausted"), std::string::npos) << st.message();
+  EXPECT_EQ(s.local(), p(1));
+  EXPECT_EQ(ev.local.size(), 1u) << "no LocalChanged for a write that did not happen";
+  s.raiseLocalVersionAbove(kMaxVersion - 1);  // a repair has nowhere to go either
+  EXPECT_EQ(s.localSlice().version, kMaxVersion);
+  EXPECT_EQ(s.local(), p(1));
+
+  // A floor at the top (nothing written yet) refuses the first write the same way.
+  PosStore fresh("pos", device(2), clockAt(&now));
+  fresh.raiseLocalVersionAbove(kMaxVersion);
+  EXPECT_EQ(fresh.set(p(1)).code(), Code::kTooLarge);
+  EXPECT_EQ(fresh.localSlice().version, 0u);
+}
+
+// A saved version no peer would accept (left by the freeze under an older build) is not
+// continued: versions restart from the clock, the data is kept, and writes go on.
+TEST(SyncedStore, AnImplausibleSavedVersionRestartsFromTheClock) {
+  auto mem = std::make_shared<MemoryPersistence>();
+  ASSERT_TRUE(mem->save(DeviceSlice{device(1), kMaxVersion, kWall, MsgpackCodec<Pos>::encode(p(3)).value()}).isOk());
+  int64_t now = kWall;
+  StoreOptions o = clockAt(&now);
+  o.persistence = mem;
+  auto s = PosStore::open("pos", device(1), o);
+  ASSERT_TRUE(s.isOk()) << s.status().toString();
+  EXPECT_EQ((*s)->local(), p(3));
+  EXPECT_EQ((*s)->localSlice().version, wallClockVersion(kWall));
+  ASSERT_TRUE((*s)->set(p(4)).isOk());
+  EXPECT_EQ((*s)->localSlice().version, wallClockVersion(kWall) + 1);
+  EXPECT_EQ(mem->load().value()->version, wallClockVersion(kWall) + 1) << "saved from the new start";
+
+  // At the accept bound the saved version is kept (a plausible version is continued).
+  const uint64_t high = wallClockVersion(kWall) + kMaxAcceptLead;
+  ASSERT_TRUE(mem->save(DeviceSlice{device(1), high, kWall, MsgpackCodec<Pos>::encode(p(5)).value()}).isOk());
+  auto kept = PosStore::open("pos", device(1), o);
+  ASSERT_TRUE(kept.isOk());
+  EXPECT_EQ((*kept)->localSlice().version, high);
 }
 
 class FailingPersistence final : public SlicePersistence {

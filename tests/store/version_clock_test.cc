@@ -39,6 +39,45 @@ TEST(VersionClock, SaturatesInsteadOfWrapping) {
   EXPECT_EQ(wallClockVersion(std::numeric_limits<int64_t>::max()), kMax);
 }
 
+TEST(VersionClock, TheTopOfTheRangeIsExhaustedNotWrapped) {
+  EXPECT_FALSE(versionSpaceExhausted(kMaxVersion - 1, 0));
+  EXPECT_TRUE(versionSpaceExhausted(kMaxVersion, 0));
+  EXPECT_TRUE(versionSpaceExhausted(5, kMaxVersion)) << "a floor at the top leaves nothing above it";
+  EXPECT_FALSE(versionSpaceExhausted(0, 0));
+}
+
+// The bounds are relative to the wall clock only (1 version per microsecond).
+TEST(VersionClock, RepairClaimsAreBoundedByTheClockPlusTheRepairLead) {
+  constexpr int64_t kWall = 1'700'000'000'000;
+  const uint64_t now = wallClockVersion(kWall);
+  EXPECT_TRUE(isPlausibleRepairClaim(now, kWall));
+  EXPECT_TRUE(isPlausibleRepairClaim(now + kMaxRepairLead - 1, kWall)) << "its repair lands on the bound";
+  EXPECT_FALSE(isPlausibleRepairClaim(now + kMaxRepairLead, kWall));
+  EXPECT_FALSE(isPlausibleRepairClaim(kMaxVersion - 1, kWall)) << "the freeze of issue 14";
+  EXPECT_FALSE(isPlausibleRepairClaim(kMaxVersion, kWall));
+  // The bound moves with the clock, not with versions a repair produced: no ratchet.
+  EXPECT_TRUE(isPlausibleRepairClaim(now + kMaxRepairLead, kWall + 1));
+  EXPECT_TRUE(isPlausibleRepairClaim(kMaxRepairLead - 1, -5)) << "a clock before the epoch counts as 0";
+  EXPECT_FALSE(isPlausibleRepairClaim(kMaxVersion, std::numeric_limits<int64_t>::max()))
+      << "saturates: nothing lands above the top";
+}
+
+TEST(VersionClock, AcceptedVersionsAreBoundedByTheClockPlusTheAcceptLead) {
+  constexpr int64_t kWall = 1'700'000'000'000;
+  const uint64_t now = wallClockVersion(kWall);
+  EXPECT_TRUE(isPlausibleVersion(0, kWall));
+  EXPECT_TRUE(isPlausibleVersion(now + kMaxAcceptLead, kWall));
+  EXPECT_FALSE(isPlausibleVersion(now + kMaxAcceptLead + 1, kWall));
+  EXPECT_FALSE(isPlausibleVersion(kMaxVersion, kWall));
+  EXPECT_TRUE(isPlausibleVersion(kMaxVersion, std::numeric_limits<int64_t>::max()));
+  // A version repaired to the repair bound is acceptable to a receiver whose clock is behind
+  // the owner's by up to the difference of the two leads (~203 days).
+  const int64_t behind_ms = static_cast<int64_t>((kMaxAcceptLead - kMaxRepairLead) / kVersionsPerMilli);
+  EXPECT_TRUE(isPlausibleVersion(now + kMaxRepairLead, kWall - behind_ms));
+  EXPECT_GT(behind_ms, int64_t{200} * 24 * 3600 * 1000);
+  EXPECT_GT(kMaxRepairLead / kVersionsPerMilli, uint64_t{19} * 3600 * 1000) << "more than 19 h of clock step-back";
+}
+
 TEST(VersionClock, OnlyAStrictlyNewerVersionIsApplied) {
   EXPECT_TRUE(isNewerVersion(std::nullopt, 1));
   EXPECT_TRUE(isNewerVersion(5, 6));

@@ -131,6 +131,47 @@ TEST(NoiseVectors, OneChangedCiphertextByteFailsThatVector) {
   }
 }
 
+// The format makes handshake_hash optional (issue 14): a file without it still checks every
+// message, and a hash that is present and wrong still fails.
+TEST(NoiseVectors, HandshakeHashIsCheckedWhenPresentAndOptionalOtherwise) {
+  json doc = loadVectors();
+  ASSERT_EQ(doc["vectors"].size(), kCacophonyVectors);
+  json without = doc;
+  for (json& v : without["vectors"]) {
+    ASSERT_TRUE(v.contains("handshake_hash"));
+    v.erase("handshake_hash");
+  }
+  auto summary = runNoiseVectorsJson(without.dump());
+  ASSERT_TRUE(summary.isOk());
+  EXPECT_EQ(summary->line(), "59 passed, 0 failed");
+  for (const auto& f : summary->failures) ADD_FAILURE() << f;
+
+  // Messages are still all checked without the hash: a changed last transport message fails.
+  const size_t victim = 22;
+  json corrupt = without;
+  corruptCiphertext(corrupt["vectors"][victim], corrupt["vectors"][victim]["messages"].size() - 1);
+  auto caught = runNoiseVectorsJson(corrupt.dump());
+  ASSERT_TRUE(caught.isOk());
+  EXPECT_EQ(caught->failed, 1u);
+
+  // A wrong hash that is present fails its vector.
+  json wrong = doc;
+  std::string hash = wrong["vectors"][victim]["handshake_hash"];
+  hash[0] = hash[0] == '0' ? '1' : '0';
+  wrong["vectors"][victim]["handshake_hash"] = hash;
+  auto bad = runNoiseVectorsJson(wrong.dump());
+  ASSERT_TRUE(bad.isOk());
+  EXPECT_EQ(bad->failed, 1u);
+  ASSERT_EQ(bad->failures.size(), 1u);
+  EXPECT_NE(bad->failures[0].find("handshake_hash"), std::string::npos) << bad->failures[0];
+
+  // And the tool takes such a file.
+  TempFile file(without.dump(2));
+  ToolRun r = runTool(file.path);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.lastLine(), "59 passed, 0 failed") << r.output;
+}
+
 TEST(NoiseVectors, MalformedInputIsAnErrorOrAFailureNeverACrash) {
   EXPECT_EQ(runNoiseVectorsJson("not json").status().code(), Code::kMalformed);
   EXPECT_EQ(runNoiseVectorsJson("[1, 2]").status().code(), Code::kMalformed);
