@@ -146,12 +146,14 @@ void storeMetrics(PrometheusText& p, const StoreHub& stores) {
   p.family("meshslice_stores", "gauge", "Open stores.");
   p.sample("meshslice_stores", uint64_t{stores.storeCount()});
   p.family("meshslice_slices_received_total", "counter",
-           "Remote slices received: applied, stale (not newer), rejected (undecodable), spoofed (not from their owner), unknown store.");
+           "Remote slices received: applied, stale (not newer), rejected (undecodable), spoofed (not from their owner), "
+           "unknown store, implausible version (beyond our clock's bound).");
   p.sample("meshslice_slices_received_total", {{"result", "applied"}}, s.slices_applied);
   p.sample("meshslice_slices_received_total", {{"result", "stale"}}, s.slices_stale);
   p.sample("meshslice_slices_received_total", {{"result", "rejected"}}, s.slices_rejected);
   p.sample("meshslice_slices_received_total", {{"result", "spoofed"}}, s.slices_spoofed);
   p.sample("meshslice_slices_received_total", {{"result", "unknown-store"}}, s.slices_unknown_store);
+  p.sample("meshslice_slices_received_total", {{"result", "implausible-version"}}, s.versions_implausible);
   p.family("meshslice_slices_sent_total", "counter", "Slices sent to peers.");
   p.sample("meshslice_slices_sent_total", s.slices_sent);
   p.family("meshslice_sync_messages_total", "counter", "Store sync traffic by kind.");
@@ -161,8 +163,10 @@ void storeMetrics(PrometheusText& p, const StoreHub& stores) {
   p.sample("meshslice_sync_messages_total", {{"kind", "digest-received"}}, s.digests_received);
   p.sample("meshslice_sync_messages_total", {{"kind", "malformed"}}, s.malformed);
   p.sample("meshslice_sync_messages_total", {{"kind", "from-unlinked"}}, s.from_unlinked);
-  p.family("meshslice_sync_repairs_total", "counter", "Local versions raised above a peer's record.");
-  p.sample("meshslice_sync_repairs_total", s.repairs);
+  p.family("meshslice_sync_repairs_total", "counter",
+           "Local versions raised above a peer's record (done), or claims refused as beyond the repair bound.");
+  p.sample("meshslice_sync_repairs_total", {{"result", "done"}}, s.repairs);
+  p.sample("meshslice_sync_repairs_total", {{"result", "refused"}}, s.repairs_refused);
   p.family("meshslice_sync_send_errors_total", "counter", "Sync messages that could not be queued.");
   p.sample("meshslice_sync_send_errors_total", s.send_errors);
 }
