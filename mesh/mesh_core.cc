@@ -375,6 +375,7 @@ void MeshCore::evict(DeviceId id, LeaveReason reason) {
   if (s) s->close(Status(Code::kClosed, std::string("peer evicted: ") + leaveReasonName(reason)));
   MS_LOG(kInfo, "mesh") << "peer left: " << id.shortString() << " (" << leaveReasonName(reason) << ")";
   bus_.onPeerGone(id);
+  ++stats_.peers_left[static_cast<size_t>(reason)];
   auto observers = observers_;
   for (auto* o : observers) o->onPeerLeft(PeerLeft{id, reason});
 }
@@ -382,6 +383,8 @@ void MeshCore::evict(DeviceId id, LeaveReason reason) {
 void MeshCore::destroyLater(PeerSession* s) {
   env_.post([this, alive = alive_, s] {
     if (!*alive) return;
+    closed_traffic_.bytes_sent += s->channel().stats().bytes_sent;
+    closed_traffic_.bytes_received += s->channel().stats().bytes_received;
     std::erase_if(sessions_, [s](const auto& p) { return p.get() == s; });
   });
 }
@@ -484,6 +487,28 @@ Status MeshCore::sendEncodedParts(const DeviceId& peer, ByteView head, ByteView 
 size_t MeshCore::pendingBytesTo(const DeviceId& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() || !it->second.session ? 0 : it->second.session->pendingBytes();
+}
+
+std::optional<PeerLinkState> MeshCore::linkState(const DeviceId& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return std::nullopt;
+  PeerLinkState state;
+  if (PeerSession* s = it->second.session) {
+    state.linked = true;
+    state.silent_for = env_.now() - s->lastHeard();
+    state.rtt_us = s->channel().roundTripMicros();
+    state.queued_bytes = s->pendingBytes();
+  }
+  return state;
+}
+
+TrafficTotals MeshCore::traffic() const {
+  TrafficTotals t = closed_traffic_;
+  for (const auto& s : sessions_) {
+    t.bytes_sent += s->channel().stats().bytes_sent;
+    t.bytes_received += s->channel().stats().bytes_received;
+  }
+  return t;
 }
 
 void MeshCore::allow(const DeviceId& id) {

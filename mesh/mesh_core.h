@@ -19,9 +19,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -96,6 +98,21 @@ struct MeshStats {
   uint64_t linkErrors(LinkError e) const { return link_errors[static_cast<size_t>(e)]; }
   uint64_t messages_rate_limited = 0;        // envelopes dropped by a peer's rate limit
   uint64_t peers_disconnected_flooding = 0;  // links closed for flooding past the limit
+  // Peers evicted (PeerLeft), by LeaveReason.
+  std::array<uint64_t, kLeaveReasonCount> peers_left{};
+};
+
+// One peer's link as the daemon's dashboard and metrics show it (MeshCore::linkState()).
+struct PeerLinkState {
+  bool linked = false;      // false: the link dropped and the reconnect grace period runs
+  Micros silent_for = 0;    // time since the last message arrived (linked peers)
+  int64_t rtt_us = -1;      // the transport's smoothed round-trip time; -1 unknown
+  size_t queued_bytes = 0;  // bytes waiting to be sent to the peer
+};
+
+// Encrypted transport frame bytes over every link this core had, closed ones included.
+struct TrafficTotals {
+  uint64_t bytes_sent = 0, bytes_received = 0;
 };
 
 class MeshCore final : public SessionOwner, public EnvelopeSender {
@@ -144,6 +161,10 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::vector<DeviceId> connectedPeers() const override;
   // Bytes queued towards a peer (0 if unknown): lets senders coalesce instead of queueing.
   size_t pendingBytesTo(const DeviceId& peer) const;
+  // The link of a known peer (std::nullopt: not a peer).
+  std::optional<PeerLinkState> linkState(const DeviceId& peer) const;
+  TrafficTotals traffic() const;
+  const MeshOptions& options() const { return options_; }
 
  private:
   struct Peer {
@@ -209,6 +230,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::vector<PeerObserver*> observers_;
   std::unique_ptr<Timer> tick_timer_;
   mutable MeshStats stats_;  // links_dialed is filled in by stats()
+  TrafficTotals closed_traffic_;  // of sessions already destroyed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // onTick(): when the last tick ran, and whether it judged liveness. A tick after a stall of
   // this loop does not: silence is judged only after the loop has read what arrived meanwhile.

@@ -1,6 +1,7 @@
 // Peer lifecycle events, delivered on the node's loop thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ enum class LeaveReason {
   kRevoked,   // removed from the allow-list
   kStopped,   // this node is stopping
 };
+inline constexpr size_t kLeaveReasonCount = 5;
 const char* leaveReasonName(LeaveReason reason);
 
 struct PeerInfo {

@@ -32,8 +32,8 @@ constexpr int kMaxMeshKeyBackups = 99;
 
 // Storage CLI11 writes into while parsing; turned into an Invocation afterwards.
 struct RawFlags {
-  std::string state_dir, log_level, name, listen, config;
-  std::vector<std::string> interfaces, peers, stores;
+  std::string state_dir, log_level, name, listen, config, http;
+  std::vector<std::string> interfaces, peers, stores, http_origins;
   std::string pos1, pos2;  // positional arguments of the client and mesh commands
   bool mdns = true;
   unsigned mdns_port = 0;
@@ -49,6 +49,9 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   up->add_option("--peer", f.peers, "Static peer HOST:PORT; repeatable")->allow_extra_args(false);
   up->add_option("--store", f.stores, "Open this store at start; repeatable")->allow_extra_args(false);
   up->add_flag("--mdns,!--no-mdns", f.mdns, "Use mDNS discovery (default on)");
+  up->add_option("--http", f.http, "Serve the HTTP API and dashboard on HOST:PORT (e.g. 127.0.0.1:7071; default off)");
+  up->add_option("--http-origin", f.http_origins, "Browser origin allowed to use the HTTP API; repeatable")
+      ->allow_extra_args(false);
   up->add_option("--mdns-port", f.mdns_port, "mDNS UDP port (tests)")->group("")->check(CLI::Range(1, 65535));
 
   app.add_subcommand("id", "Print this device's ID (creating the identity if needed)");
@@ -78,8 +81,15 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   app.add_subcommand("subscribe", "Print messages published on a namespace")
       ->add_option("ns", f.pos1, "Namespace")->required();
   app.add_subcommand("down", "Stop the running daemon and wait until it exited");
+  auto* http = app.add_subcommand("http", "The HTTP API's tokens and dashboard address");
+  http->require_subcommand(1);
+  http->add_subcommand("token", "Print the HTTP API's bearer token (creating it if needed)")
+      ->add_flag("--read-only", inv.read_only, "The read-only token");
+  http->add_subcommand("url", "Print the dashboard's address with its token (needs the running daemon)")
+      ->add_flag("--read-only", inv.read_only, "With the read-only token");
   for (auto* sub : app.get_subcommands({}))
-    if (sub->get_name() != "up" && sub->get_name() != "mesh" && sub->get_name() != "id" && sub->get_name() != "down")
+    if (sub->get_name() != "up" && sub->get_name() != "mesh" && sub->get_name() != "id" && sub->get_name() != "down" &&
+        sub->get_name() != "http")
       sub->add_flag("--json", inv.json, "Machine-readable output (one JSON object a line)");
   app.get_subcommand("id")->add_flag("--json", inv.json, "Machine-readable output");
 }
@@ -147,6 +157,8 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     if (given(up, "--store")) inv.flags.stores = f.stores;
     if (given(up, "--mdns")) inv.flags.mdns = f.mdns;
     if (given(up, "--mdns-port")) inv.flags.mdns_port = static_cast<uint16_t>(f.mdns_port);
+    if (given(up, "--http")) inv.flags.http = f.http;
+    if (given(up, "--http-origin")) inv.flags.http_origins = f.http_origins;
   }
   return inv;
 }
@@ -336,6 +348,7 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
   if (inv.command == "mesh invite") return runInvite(inv, *dir, out, err);
   if (inv.command == "mesh join") return runJoin(inv, *dir, out, err);
   if (inv.command == "mesh allow" || inv.command == "mesh revoke") return runAllowRevoke(inv, *dir, out, err);
+  if (inv.command == "http token" || inv.command == "http url") return runHttpCommand(inv, *dir, out, err);
   return runClientCommand(inv, *dir, out, err);
 }
 

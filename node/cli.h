@@ -19,13 +19,14 @@ namespace meshslice {
 
 struct Invocation {
   // "up", "id", "mesh invite", "mesh join", "mesh allow", "mesh revoke", "status", "peers",
-  // "stores", "get", "set", "watch", "publish", "subscribe", "down".
+  // "stores", "get", "set", "watch", "publish", "subscribe", "down", "http token", "http url".
   std::string command;
   ConfigLayer flags;        // `up`'s settings flags and the global --state-dir / --log-level
   std::string config_file;  // `up --config`
   bool json = false;        // --json output
   bool grouped = false;     // `mesh invite --grouped`
   bool force = false;       // `mesh join --force`
+  bool read_only = false;   // `http token --read-only`, `http url --read-only`
   std::vector<std::string> args;  // positional arguments, in order
   std::optional<std::string> help;  // --help / --version: print this and exit 0
 };
@@ -46,5 +47,7 @@ int runCli(int argc, char** argv);
 
 // Client commands (node/client_commands.cc).
 int runClientCommand(const Invocation& inv, const std::string& state_dir, std::ostream& out, std::ostream& err);
+// `http token`, `http url` (node/http_commands.cc).
+int runHttpCommand(const Invocation& inv, const std::string& state_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace meshslice

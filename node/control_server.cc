@@ -8,24 +8,12 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "node/stream_write.h"
 
 namespace meshslice {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-
-// One queued line; owns its bytes until libuv's write callback.
-struct WriteRequest {
-  uv_write_t req;
-  std::string data;
-  std::function<void()> on_written;
-  std::weak_ptr<int> conn_alive;
-};
-
-void onWritten(uv_write_t* req, int status) {
-  std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req->data));
-  if (status == 0 && w->on_written && !w->conn_alive.expired()) w->on_written();
-}
 
 }  // namespace
 
@@ -38,19 +26,15 @@ void ControlConnection::send(const Json& message, std::function<void()> on_writt
     server_.drop(*this, "client is not reading its messages");
     return;
   }
-  auto w = std::make_unique<WriteRequest>();
-  w->data = dumpJson(message);
-  w->data.push_back('\n');
-  w->on_written = std::move(on_written);
-  w->conn_alive = alive_;
-  w->req.data = w.get();
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, pipe_.stream(), &buf, 1, onWritten);
-  if (rc != 0) {
-    server_.drop(*this, uv_strerror(rc));
-    return;  // w is freed here: its callback will never run
-  }
-  w.release();
+  std::string line = dumpJson(message);
+  line.push_back('\n');
+  std::function<void(int)> done;
+  if (on_written)
+    done = [on_written = std::move(on_written), alive = std::weak_ptr<int>(alive_)](int status) {
+      if (status == 0 && !alive.expired()) on_written();
+    };
+  int rc = writeOwned(pipe_.stream(), std::move(line), std::move(done));
+  if (rc != 0) server_.drop(*this, uv_strerror(rc));  // the write's callback will never run
 }
 
 void ControlConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -79,7 +63,7 @@ void ControlConnection::handleBytes(std::string_view bytes) {
 }
 
 ControlServer::ControlServer(Env& env, uv_loop_t* loop, ControlHandler& handler, ControlServerOptions options)
-    : env_(env), loop_(loop), handler_(handler), options_(options) {}
+    : loop_(loop), handler_(handler), options_(options), connections_(env) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -117,8 +101,8 @@ void ControlServer::stop() {
     listener_.reset();
     ::unlink(path_.c_str());
   }
-  while (!connections_.empty()) drop(*connections_.front(), nullptr);
-  dropped_.clear();  // handles are closed; libuv frees them in their close callbacks
+  while (!connections_.empty()) drop(connections_.front(), nullptr);
+  connections_.freeRetired();  // handles are closed; libuv frees them in their close callbacks
 }
 
 void ControlServer::onConnection(uv_stream_t* server, int status) {
@@ -153,7 +137,7 @@ void ControlServer::accept() {
     return;  // conn's destructor closes the handle
   }
   MS_LOG(kDebug, "control") << "client " << conn->id() << " connected";
-  connections_.push_back(std::move(conn));
+  connections_.add(std::move(conn));
 }
 
 void ControlServer::refuse(const char* reason) {
@@ -174,21 +158,7 @@ void ControlServer::drop(ControlConnection& conn, const char* why) {
   if (why) MS_LOG(kInfo, "control") << "client " << conn.id() << " dropped: " << why;
   handler_.onClosed(conn);
   conn.pipe_.close();
-  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-    if (it->get() != &conn) continue;
-    dropped_.splice(dropped_.end(), connections_, it);
-    break;
-  }
-  if (reap_posted_) return;
-  reap_posted_ = true;
-  env_.post([weak = std::weak_ptr<int>(alive_), this] {
-    if (!weak.expired()) reap();
-  });
-}
-
-void ControlServer::reap() {
-  reap_posted_ = false;
-  dropped_.clear();
+  connections_.retire(conn);
 }
 
 }  // namespace meshslice

@@ -23,6 +23,7 @@
 
 #include "base/env.h"
 #include "base/uv_handle.h"
+#include "node/connection_list.h"
 #include "node/json_util.h"
 #include "node/line_splitter.h"
 
@@ -99,19 +100,14 @@ class ControlServer {
   // Closes `conn` and tells the handler; the object is freed on a later loop turn, so callers
   // up the stack may still look at it.
   void drop(ControlConnection& conn, const char* why);
-  void reap();
 
-  Env& env_;
   uv_loop_t* loop_;
   ControlHandler& handler_;
   ControlServerOptions options_;
   std::string path_;
   std::unique_ptr<UvHandle<uv_pipe_t>> listener_;
-  std::list<std::unique_ptr<ControlConnection>> connections_;
-  std::list<std::unique_ptr<ControlConnection>> dropped_;
+  ConnectionList<ControlConnection> connections_;
   uint64_t next_id_ = 1;
-  bool reap_posted_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace meshslice

@@ -70,6 +70,19 @@ void ControlService::setAllowList(std::optional<std::set<DeviceId>> list) {
   allowed_ = list.value_or(std::set<DeviceId>());
 }
 
+Result<Json> ControlService::call(std::string_view name, const Json& params, std::function<void()>* after_reply) {
+  auto method = kMethods.find(name);
+  if (method == kMethods.end() || name == "subscribe" || name == "unsubscribe" || name == "watch")
+    return Status(Code::kNotFound, "no method '" + std::string(name) + "' here");
+  Client transient;  // no connection: nothing of it outlives the call
+  Result<Json> result = (this->*(method->second))(transient, params.is_null() ? Json::object() : params);
+  if (stop_after_reply_) {
+    stop_after_reply_ = false;
+    if (after_reply) *after_reply = request_stop_;
+  }
+  return result;
+}
+
 void ControlService::onMessage(ControlConnection& conn, const Json& message) {
   Client& client = clients_[conn.id()];
   client.conn = &conn;
@@ -143,12 +156,21 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"protocol_version", kProtocolVersion},
               {"pid", static_cast<int64_t>(::getpid())},
               {"started_at", info_.started_at_ms},
+              {"http", info_.http.empty() ? Json() : Json(info_.http)},
               {"uptime_s", (wallMs() - info_.started_at_ms) / 1000}};
 }
 
 Result<Json> ControlService::peers(Client&, const Json&) {
   Json list = Json::array();
-  for (const auto& p : core_.peers()) list.push_back(peerInfoJson(p));
+  for (const auto& p : core_.peers()) {
+    Json peer = peerInfoJson(p);
+    auto link = core_.linkState(p.id);
+    peer["linked"] = link && link->linked;
+    peer["silent_ms"] = link && link->linked ? Json(link->silent_for / kMillis) : Json();
+    peer["rtt_ms"] = link && link->rtt_us >= 0 ? Json(static_cast<double>(link->rtt_us) / 1000.0) : Json();
+    peer["queued_bytes"] = link ? link->queued_bytes : 0;
+    list.push_back(std::move(peer));
+  }
   return Json{{"peers", std::move(list)}};
 }
 
@@ -259,6 +281,7 @@ Result<Json> ControlService::saveAllowList() {
 }
 
 void ControlService::broadcast(const Json& event) {
+  if (event_listener_) event_listener_(event);
   Json message = rpc::notification("event", event);
   std::vector<ControlConnection*> targets;
   for (auto& [id, c] : clients_)

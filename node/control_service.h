@@ -3,6 +3,9 @@
 // notifications for clients that called `watch`, and bus messages into `message`
 // notifications for clients that called `subscribe`.
 //
+// The HTTP API (node/http_api.h) calls the same methods through call(): one implementation,
+// two transports.
+//
 // Threading and lifetime: loop thread only. `core` and `stores` must outlive the service;
 // remove it from the core's observers (and stop the ControlServer) before destroying it.
 #pragma once
@@ -27,6 +30,7 @@ struct DaemonInfo {
   bool mdns = false;
   std::vector<std::string> interfaces;
   int64_t started_at_ms = 0;  // wall clock
+  std::string http;           // the HTTP API's address; empty when it is off
 };
 
 inline constexpr size_t kMaxSubscriptionsPerClient = 64;
@@ -39,6 +43,15 @@ class ControlService final : public ControlHandler, public PeerObserver {
   // The allow-list the node started with (std::nullopt: off); mesh.allow/revoke keep
   // <state_dir>/allow.list in step with the core's list.
   void setAllowList(std::optional<std::set<DeviceId>> list);
+
+  // One method for another transport (the HTTP API): the same implementation and result as
+  // over the socket. kNotFound for an unknown method and for those bound to a connection
+  // (subscribe, unsubscribe, watch). After `down`, *after_reply is set to the stop request:
+  // run it once the answer was sent.
+  Result<Json> call(std::string_view method, const Json& params, std::function<void()>* after_reply);
+  // Receives every event broadcast to watchers, too (the HTTP API's WebSocket stream).
+  void setEventListener(std::function<void(const Json& event)> listener) { event_listener_ = std::move(listener); }
+  void setHttpAddress(std::string address) { info_.http = std::move(address); }
 
   void onMessage(ControlConnection& conn, const Json& message) override;
   void onClosed(ControlConnection& conn) override;
@@ -80,6 +93,7 @@ class ControlService final : public ControlHandler, public PeerObserver {
   StoreHub& stores_;
   DaemonInfo info_;
   std::function<void()> request_stop_;
+  std::function<void(const Json&)> event_listener_;
   bool stop_after_reply_ = false;
   uint64_t in_message_ = 0;  // the client whose message is being handled (ids start at 1)
   std::map<uint64_t, Client> clients_;

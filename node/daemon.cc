@@ -16,6 +16,7 @@
 #include "node/control_server.h"
 #include "node/control_service.h"
 #include "node/exit_codes.h"
+#include "node/http_endpoint.h"
 #include "node/state_dir.h"
 #include "node/store_hub.h"
 #include "store/file_persistence.h"
@@ -69,12 +70,14 @@ struct Daemon::Runtime {
   std::unique_ptr<StoreHub> stores;
   std::unique_ptr<ControlService> service;
   std::unique_ptr<ControlServer> server;
+  std::unique_ptr<HttpEndpoint> http;  // only with --http
   UvHandle<uv_signal_t> sigint, sigterm;
   MeshCore* core = nullptr;
 
   Status start(MeshNode& node, Daemon& daemon, const DaemonConfig& config, DaemonInfo info,
                std::optional<std::set<DeviceId>> allow) {
     core = &node.core();
+    const int64_t started_at_ms = info.started_at_ms;
     stores = std::make_unique<StoreHub>(node.env(), *core, storesDir(config.state_dir), [this](const Json& e) {
       if (service) service->broadcast(e);
     });
@@ -86,6 +89,13 @@ struct Daemon::Runtime {
     for (const auto& id : ids) MS_RETURN_IF_ERROR(stores->open(id));
     server = std::make_unique<ControlServer>(node.env(), node.loop().uv(), *service);
     MS_RETURN_IF_ERROR(server->listen(controlSocketPath(config.state_dir)));
+    if (!config.http.empty()) {
+      auto endpoint = HttpEndpoint::start({node.env(), node.loop().uv(), *core, *stores, *service, *server, started_at_ms},
+                                          config.state_dir, config.http, config.http_origins);
+      if (!endpoint) return endpoint.status();
+      http = std::move(endpoint.value());
+      service->setHttpAddress(http->address());
+    }
     MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigint, SIGINT));
     return watchSignal(node, daemon, sigterm, SIGTERM);
   }
@@ -106,9 +116,11 @@ struct Daemon::Runtime {
   void stop() {
     sigint.close();
     sigterm.close();
+    if (http) http->stop();
     if (server) server->stop();
     if (core && service) core->removeObserver(service.get());
     if (stores) stores->stop();
+    http.reset();
     server.reset();
     service.reset();
     stores.reset();
@@ -235,7 +247,7 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   const std::string invite = new_mesh ? state->secret.toInvite() : "";
   std::optional<Identity> new_identity;  // a copy to save once the node runs
   if (state->new_identity) new_identity = Identity::fromPrivateKey(state->identity.privateKey(), state->identity.name());
-  DaemonInfo info{dir, state->secret.tag(), config_.mdns, config_.interfaces, 0};
+  DaemonInfo info{dir, state->secret.tag(), config_.mdns, config_.interfaces, 0, ""};
   MeshNode node(std::move(state->identity), state->secret, nodeOptions(*state));
   if (Status st = node.start(); !st.isOk()) return fail(Status(st.code(), "cannot start the node: " + st.message()));
 
@@ -243,10 +255,12 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   info.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<std::string> listening;
+  std::string http_address;
   Status started = node.call([&](MeshCore& core) {
     listening = core.listenAddresses();
     Status st = runtime.start(node, *this, config_, info, state->allow);
     if (!st.isOk()) runtime.stop();
+    else if (runtime.http) http_address = runtime.http->address();
     return st;
   });
   if (started.isOk()) started = persistNew(new_identity ? &*new_identity : nullptr, new_mesh ? &state->secret : nullptr);
@@ -264,6 +278,7 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
       << "name: " << node.name() << "\n";
   for (const auto& address : listening) out << "listen: " << address << "\n";
   out << "control: " << controlSocketPath(dir) << "\n";
+  if (!http_address.empty()) out << "http: " << http_address << "\n";
   if (new_mesh) out << "invite: " << invite << "\n";
   out << "ready" << std::endl;
   if (new_mesh)

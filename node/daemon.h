@@ -10,6 +10,7 @@
 //   name: <display name>
 //   listen: <host:port>      one line per listen address
 //   control: <socket path>
+//   http: <host:port>       only with --http (docs/HTTP.md)
 //   invite: <invite>        only when this start created a new mesh
 //   ready
 // Errors go to stderr as one line; run() returns an ExitCode (node/exit_codes.h).

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -59,6 +60,8 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
   else if (key == "interface") return list(layer.interfaces);
   else if (key == "peer") return list(layer.peers);
   else if (key == "store") return list(layer.stores);
+  else if (key == "http") layer.http = std::string(value);
+  else if (key == "http-origin") return list(layer.http_origins);
   else if (key == "mdns") {
     auto b = parseBool(value);
     if (!b) return b.status();
@@ -144,7 +147,8 @@ Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv) {
       {"MESHSLICE_LISTEN", "listen"},       {"MESHSLICE_INTERFACES", "interface"},
       {"MESHSLICE_PEERS", "peer"},          {"MESHSLICE_STORES", "store"},
       {"MESHSLICE_MDNS", "mdns"},           {"MESHSLICE_MDNS_PORT", "mdns-port"},
-      {"MESHSLICE_LOG_LEVEL", "log-level"},
+      {"MESHSLICE_LOG_LEVEL", "log-level"}, {"MESHSLICE_HTTP", "http"},
+      {"MESHSLICE_HTTP_ORIGINS", "http-origin"},
   };
   ConfigLayer layer;
   for (const auto& [var, key] : kVars) {
@@ -166,6 +170,8 @@ void applyLayer(DaemonConfig& config, const ConfigLayer& layer) {
   if (layer.mdns_port) config.mdns_port = *layer.mdns_port;
   if (layer.log_level) config.log_level = *layer.log_level;
   if (layer.stores) config.stores = *layer.stores;
+  if (layer.http) config.http = *layer.http;
+  if (layer.http_origins) config.http_origins = *layer.http_origins;
 }
 
 Status validateConfig(const DaemonConfig& config) {
@@ -179,6 +185,23 @@ Status validateConfig(const DaemonConfig& config) {
     if (Status st = validateStoreId(s); !st.isOk()) return invalidArgument("store '" + s + "': " + st.message());
   for (const auto& i : config.interfaces)
     if (i.empty() || i.size() > 64) return invalidArgument("bad interface name '" + i + "'");
+  if (!config.http.empty())
+    if (auto a = parseSocketAddress(config.http); !a)
+      return invalidArgument("http address '" + config.http + "': " + a.status().message() + " (e.g. 127.0.0.1:7071)");
+  for (const auto& o : config.http_origins)
+    if (Status st = validateOrigin(o); !st.isOk()) return invalidArgument("http-origin '" + o + "': " + st.message());
+  return Status::ok();
+}
+
+Status validateOrigin(std::string_view origin) {
+  size_t scheme = origin.find("://");
+  if (scheme == std::string_view::npos || (origin.substr(0, scheme) != "http" && origin.substr(0, scheme) != "https"))
+    return invalidArgument("an origin is http://HOST[:PORT] or https://HOST[:PORT]");
+  std::string_view host = origin.substr(scheme + 3);
+  if (host.empty() || host.size() > 255) return invalidArgument("no host");
+  for (char c : host)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+      return invalidArgument("an origin has no path, query or other characters (http://HOST[:PORT])");
   return Status::ok();
 }
 

@@ -12,6 +12,8 @@
 //   mdns = false
 //   log-level = info
 //   store = sensors
+//   http = 127.0.0.1:7071
+//   http-origin = http://localhost:5173
 // Unknown keys and bad values are errors naming the file and the line.
 //
 // Everything here is pure (no I/O) except loadConfigFile(); thread-compatible.
@@ -46,6 +48,8 @@ struct ConfigLayer {
   std::optional<uint16_t> mdns_port;
   std::optional<LogLevel> log_level;
   std::optional<std::vector<std::string>> stores;
+  std::optional<std::string> http;
+  std::optional<std::vector<std::string>> http_origins;
 };
 
 // The resolved settings.
@@ -59,6 +63,8 @@ struct DaemonConfig {
   uint16_t mdns_port = kDefaultMdnsPort;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<std::string> stores;  // created at start even before the first set
+  std::string http;                       // HTTP API address (docs/HTTP.md); empty: off
+  std::vector<std::string> http_origins;  // browser origins allowed besides the dashboard's
 };
 
 // Parses config file text. `origin` names the file in messages. kInvalidArgument with
@@ -68,8 +74,8 @@ Result<ConfigLayer> parseConfigText(std::string_view text, std::string_view orig
 // kMaxConfigFileSize).
 Result<ConfigLayer> loadConfigFile(const std::string& path);
 
-// Reads MESHSLICE_STATE_DIR, _NAME, _LISTEN, _INTERFACES, _PEERS, _STORES (lists separated by
-// commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL through
+// Reads MESHSLICE_STATE_DIR, _NAME, _LISTEN, _INTERFACES, _PEERS, _STORES, _HTTP,
+// _HTTP_ORIGINS (lists separated by commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL through
 // `getenv` (injectable for tests). Unset or empty variables are not set in the layer.
 using GetEnvFn = std::function<const char*(const char*)>;
 Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv);
@@ -81,6 +87,9 @@ Status validateConfig(const DaemonConfig& config);
 
 // $XDG_STATE_HOME/meshslice, else $HOME/.local/state/meshslice; kNotFound if neither is set.
 Result<std::string> defaultStateDir(const GetEnvFn& getenv);
+
+// A browser origin: "http://HOST[:PORT]" or "https://HOST[:PORT]", nothing after. kInvalidArgument.
+Status validateOrigin(std::string_view origin);
 
 // Shared by the file and env parsers; exposed for tests.
 Result<bool> parseBool(std::string_view text);

@@ -55,6 +55,8 @@ inline constexpr int kNotFound = -32000;      // no such store / device
 inline constexpr int kTooLarge = -32001;      // a value above its limit
 inline constexpr int kUnavailable = -32002;   // the node is stopping / not connected
 inline constexpr int kBusy = -32003;          // too many clients or subscriptions
+inline constexpr int kUnauthorized = -32004;  // HTTP API: no token, or an unknown one
+inline constexpr int kForbidden = -32005;     // HTTP API: read-only token, Origin or Host refused
 
 Json result(const Json& id, Json result);
 Json error(const Json& id, int code, std::string_view message);

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # Build and test dependencies. Extra groups are requested by name: `deps.sh lan` adds what the
-# namespace / mDNS interop tests need.
+# namespace / mDNS interop tests need, `deps.sh web` what the browser and JavaScript tests need
+# (chromium + chromedriver for the dashboard, node + npm for clients/js).
 packages=(build-essential cmake pkg-config git ca-certificates
           libuv1-dev libsodium-dev libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev
@@ -13,7 +14,14 @@ for group in "$@"; do
   case "$group" in
     lan) packages+=(avahi-daemon avahi-utils tshark iputils-ping nftables ethtool) ;;
     debug) packages+=(valgrind gdb) ;;
-    *) echo "deps.sh: unknown group '$group' (known: lan, debug)" >&2; exit 2 ;;
+    web)
+      packages+=(chromium chromium-driver fonts-dejavu-core)
+      # Any node >= 18 will do: a node from elsewhere (nodesource) ships its own npm and
+      # conflicts with Debian's npm package, so only install them when the commands are missing.
+      command -v node >/dev/null || packages+=(nodejs)
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
+    *) echo "deps.sh: unknown group '$group' (known: lan, web, debug)" >&2; exit 2 ;;
   esac
 done
 

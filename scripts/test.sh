@@ -4,7 +4,9 @@
 #   asan  build build-asan/ (Debug, -DMESHSLICE_SANITIZE=ON: ASan + UBSan) and run ctest there,
 #         the root/namespace script tests included (they run the asan build's binaries), except
 #         those matching the ctest regex $MESHSLICE_ASAN_EXCLUDE (default: the LAN harness
-#         self-test, which runs no meshslice code; "" excludes nothing)
+#         self-test, which runs no meshslice code, and the web.* browser/Node tests, whose
+#         daemon side the HTTP tests of meshslice_node_tests cover under ASan; "" excludes
+#         nothing)
 #   fuzz  scripts/fuzz.sh: every libFuzzer target for $MESHSLICE_FUZZ_SECONDS s (default 20)
 # Both builds treat warnings as errors (-DMESHSLICE_WERROR=ON), whatever $CI says: this is
 # what CI runs (.ci/run). scripts/build.sh alone leaves -Werror to CI=true.
@@ -26,7 +28,7 @@ done
 
 ASAN_BUILD_DIR=${MESHSLICE_ASAN_BUILD_DIR:-build-asan}
 # Unset: the default; set to "" to run every test under ASan.
-ASAN_EXCLUDE=${MESHSLICE_ASAN_EXCLUDE-'^script\.lan_harness_selftest$'}
+ASAN_EXCLUDE=${MESHSLICE_ASAN_EXCLUDE-'^(script\.lan_harness_selftest|web\..*)$'}
 
 stage_unit() {
   scripts/build.sh -DMESHSLICE_WERROR=ON
@@ -58,7 +60,7 @@ banner() {
   echo "=================================================================================="
 }
 
-if ! scripts/deps.sh lan; then
+if ! scripts/deps.sh lan web; then
   echo "test.sh: scripts/deps.sh failed"
   echo "0 passed, ${#stages[@]} failed"
   exit 1

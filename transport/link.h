@@ -61,6 +61,9 @@ class Link {
   virtual bool hasRoomFor(size_t body_size) const = 0;
   virtual std::string remoteAddress() const = 0;
   virtual bool isOpen() const = 0;
+  // The transport's smoothed round-trip time in microseconds, or -1 if it has none (memory
+  // links, no sample yet). For display and metrics only.
+  virtual int64_t roundTripMicros() const { return -1; }
 };
 
 inline Status Link::sendFrameWith(size_t body_size, const FrameFiller& fill) {

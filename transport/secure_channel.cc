@@ -142,6 +142,7 @@ void SecureChannel::handleTransportFrame(ByteView frame) {
     return;
   }
   const ByteView plain(buffer->data(), *len);
+  stats_.bytes_received += frame.size();
   if (++stats_.frames_received % options_.rekey_interval == 0) {
     recv_.rekey();
     ++stats_.rekeys;
@@ -199,6 +200,7 @@ void SecureChannel::flush() {
       return send_.encryptInto({}, frame, out);
     });
     if (!st.isOk()) return fail(ChannelFailure::kSendFailed, st);
+    stats_.bytes_sent += body;
     if (++stats_.frames_sent % options_.rekey_interval == 0) {
       send_.rekey();
       ++stats_.rekeys;

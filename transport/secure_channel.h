@@ -69,6 +69,7 @@ const char* channelFailureName(ChannelFailure failure);
 
 struct ChannelStats {
   uint64_t frames_sent = 0, frames_received = 0;
+  uint64_t bytes_sent = 0, bytes_received = 0;  // transport frame bodies (ciphertext)
   uint64_t messages_sent = 0, messages_received = 0;
   uint64_t rekeys = 0;
 };
@@ -114,6 +115,7 @@ class SecureChannel final : private LinkHandler {
   // Valid once ready.
   const Key32& remoteStatic() const { return remote_static_; }
   std::string remoteAddress() const { return link_ ? link_->remoteAddress() : std::string(); }
+  int64_t roundTripMicros() const { return link_ ? link_->roundTripMicros() : -1; }
   size_t pendingBytes() const;
   const ChannelStats& stats() const { return stats_; }
   // Set when the channel closed itself for a reason of its own (before onChannelClosed).

@@ -1,5 +1,9 @@
 #include "transport/tcp_link.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "base/log.h"
 #include "transport/address.h"
 
@@ -199,6 +203,15 @@ void TcpLink::finishClose() {
   loop_.post([alive = alive_, this, reason = close_reason_] {
     if (*alive && handler_) handler_->onLinkClosed(reason);
   });
+}
+
+int64_t TcpLink::roundTripMicros() const {
+  uv_os_fd_t fd;
+  if (!handle_ || !handle_->get() || uv_fileno(handle_->handle(), &fd) != 0) return -1;
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 || info.tcpi_rtt == 0) return -1;
+  return info.tcpi_rtt;
 }
 
 }  // namespace meshslice

@@ -70,6 +70,8 @@ class TcpLink final : public Link {
   }
   std::string remoteAddress() const override { return remote_; }
   bool isOpen() const override { return open_; }
+  // The kernel's smoothed RTT of the socket (TCP_INFO tcpi_rtt).
+  int64_t roundTripMicros() const override;
 
  private:
   struct WriteReq;

@@ -20,7 +20,7 @@ struct RunningDaemon {
   std::string dir;
   std::string err_path;
   std::unique_ptr<Child> child;
-  std::string device, name, listen, control, invite;
+  std::string device, name, listen, control, invite, http;
   std::vector<std::string> listens;  // every "listen:" line; `listen` is the first
 
   std::string stderrText() const { return readFile(err_path); }
@@ -53,6 +53,7 @@ inline std::unique_ptr<RunningDaemon> startDaemonWithArgs(const std::string& dir
       d->listens.push_back(value);
     }
     else if (key == "control") d->control = value;
+    else if (key == "http") d->http = value;
     else if (key == "invite") d->invite = value;
   }
 }
