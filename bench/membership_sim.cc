@@ -88,6 +88,7 @@ class Sim {
     size_t events = 0;
     while (!events_.empty() && events_.top().at <= until) {
       if (++events % 4096 == 0 && outOfTime()) return false;
+      if (getenv("SIMDEBUG") && events % 200000 == 0) std::fprintf(stderr, "events %zu at %lld node %zu wake %d\n", events, static_cast<long long>(events_.top().at), events_.top().node, events_.top().wake);
       Event e = events_.top();
       events_.pop();
       if (e.at > env_.now()) env_.advance(e.at - env_.now());

@@ -331,7 +331,8 @@ void Membership::runRelays(Micros now) {
 
 void Membership::startChecks() {
   size_t running = 0;
-  for (const auto& [id, m] : members_) running += m.checking ? 1 : 0;
+  // Counted as nextWakeup() counts them: rounds for members still suspect.
+  for (const auto& [id, m] : members_) running += m.state == MemberState::kSuspect && m.checking ? 1 : 0;
   for (auto& [id, m] : members_) {
     if (running >= kMaxConcurrentChecks) return;
     if (m.state != MemberState::kSuspect || m.checking) continue;
@@ -374,11 +375,16 @@ Micros Membership::nextWakeup() const {
     t = std::min(t, p.started + (p.indirect_sent ? scaled(profile_.round_timeout) : probeTimeout()));
   }
   for (const auto& [seq, r] : relayed_) t = std::min(t, r.deadline);
+  size_t running = 0;
+  bool waiting = false;  // a suspect without a check round
   for (const auto& [id, m] : members_) {
     if (m.state != MemberState::kSuspect) continue;
-    if (!m.checking) return env_.now();  // a check round to start
+    running += m.checking ? 1 : 0;
+    waiting = waiting || !m.checking;
     if (m.failed_checks >= profile_.min_failed_checks) t = std::min(t, m.suspect_since + suspicionTimeout(id));
   }
+  // A round can start now only below the cap; otherwise a finishing round wakes us anyway.
+  if (waiting && running < kMaxConcurrentChecks) return env_.now();
   return t;
 }
 
