@@ -1,6 +1,6 @@
 // Membership messages (SWIM + Lifeguard class, mesh/membership.h): the msgpack forms of the
 // probe, ack, indirect probe request, nack and gossip messages. They use the envelope type
-// codes 7-11 reserved for membership (docs/PROTOCOL.md §12): each message is one msgpack array
+// codes 7-11 reserved for membership (docs/PROTOCOL.md §13): each message is one msgpack array
 // whose first element is its type code, so a later session can carry them as envelopes on a
 // link that negotiated protocol 4 and capability "member". Not sent by MeshCore yet.
 //

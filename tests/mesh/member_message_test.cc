@@ -19,7 +19,7 @@ DeviceId device(uint8_t first) {
   return DeviceId(raw);
 }
 
-// Written by hand from the msgpack spec (docs/PROTOCOL.md §12 lists the same bytes):
+// Written by hand from the msgpack spec (docs/PROTOCOL.md §13 lists the same bytes):
 // 9x = fixarray, 00..7f = positive fixint, cd = uint16, c4 14 = bin8 of 20 bytes.
 // A = bytes 01..14, B = bytes 21..34.
 const std::string kA = "0102030405060708090a0b0c0d0e0f1011121314";
