@@ -284,6 +284,14 @@ int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, st
     return kExitOk;
   }
   if (!current && current.status().code() != Code::kNotFound && !inv.force) return fail(err, current.status(), kExitError);
+  // A running daemon keeps the mesh it started with: a new mesh.key under it would make
+  // `mesh invite` print an invite to a mesh the daemon is not in. Checked under the key lock,
+  // which a starting daemon holds until its keys are saved.
+  if (DaemonLock::isHeld(dir))
+    return fail(err, Status(Code::kAlreadyExists, "the daemon running on " + dir + " is in mesh " +
+                                                      (current ? current->tag() : std::string("(unreadable key)")) +
+                                                      "; stop it first (meshslice down), then join"),
+                kExitError);
   std::string backup;
   if (current || current.status().code() != Code::kNotFound) {
     if (!inv.force)
@@ -296,7 +304,6 @@ int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, st
   if (Status st = secret->save(dir); !st.isOk()) return fail(err, st, kExitError);
   out << "joined mesh " << secret->tag() << "\n";
   if (!backup.empty()) err << "meshslice: the previous mesh key is kept as " << backup << "\n";
-  if (DaemonLock::isHeld(dir)) err << "meshslice: restart the daemon (meshslice down; meshslice up) to use the new mesh\n";
   return kExitOk;
 }
 
