@@ -22,7 +22,8 @@ const char* kVersion = MESHSLICE_VERSION;
 
 int fail(const Status& status) {
   t_last_error = status.message().empty() ? codeName(status.code()) : status.message();
-  return static_cast<int>(status.code());  // MS_ERR_* mirror Code one to one
+  if (status.code() == Code::kWrongThread) return MS_ERR_WRONG_THREAD;
+  return static_cast<int>(status.code());  // MS_ERR_* mirror Code one to one up to MS_ERR_INTERNAL
 }
 
 int fail(int code, std::string message) {
