@@ -32,7 +32,7 @@ constexpr int kMaxMeshKeyBackups = 99;
 
 // Storage CLI11 writes into while parsing; turned into an Invocation afterwards.
 struct RawFlags {
-  std::string state_dir, log_level, name, listen, config, http;
+  std::string state_dir, log_level, log_format, name, listen, config, http, control_group;
   std::vector<std::string> interfaces, peers, stores, http_origins;
   std::string pos1, pos2;  // positional arguments of the client and mesh commands
   bool mdns = true;
@@ -114,6 +114,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
   app.require_subcommand(1);
   app.add_option("--state-dir", f.state_dir, "State directory (identity, mesh, stores, control socket)");
   app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--log-format", f.log_format, "Log lines on stderr: text (default) or json (one object a line)");
   addSubcommands(app, f, inv);
   std::vector<std::string> args(argv.rbegin(), argv.rend() - (argv.empty() ? 0 : 1));
   try {
@@ -146,6 +147,11 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     LogLevel level;
     if (!parseLogLevel(f.log_level, level)) return invalidArgument("--log-level: unknown level '" + f.log_level + "'");
     inv.flags.log_level = level;
+  }
+  if (given(app, "--log-format")) {
+    LogFormat format;
+    if (!parseLogFormat(f.log_format, format)) return invalidArgument("--log-format: unknown format '" + f.log_format + "' (text, json)");
+    inv.flags.log_format = format;
   }
   if (inv.command == "up") {
     const CLI::App& up = *app.get_subcommand("up");
@@ -341,6 +347,7 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
     auto config = resolveDaemonConfig(inv, getenv);
     if (!config) return fail(err, config.status(), config.status().code() == Code::kInvalidArgument ? kExitUsage : kExitError);
     setLogLevel(config->log_level);
+    setLogFormat(config->log_format);
     std::signal(SIGPIPE, SIG_IGN);
     Daemon daemon(*config);
     return daemon.run(out, err);
@@ -349,6 +356,10 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
   if (inv.flags.log_level) level = *inv.flags.log_level;
   else if (const char* env = getenv("MESHSLICE_LOG_LEVEL"); env && *env) parseLogLevel(env, level);
   setLogLevel(level);
+  LogFormat format = LogFormat::kText;
+  if (inv.flags.log_format) format = *inv.flags.log_format;
+  else if (const char* env = getenv("MESHSLICE_LOG_FORMAT"); env && *env) parseLogFormat(env, format);
+  setLogFormat(format);
   auto dir = resolveStateDir(inv, getenv);
   if (!dir) return fail(err, dir.status(), kExitUsage);
   if (inv.command == "id") return runId(inv, *dir, out, err);

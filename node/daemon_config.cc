@@ -74,6 +74,10 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
     auto l = parseLevel(value);
     if (!l) return l.status();
     layer.log_level = *l;
+  } else if (key == "log-format") {
+    LogFormat format;
+    if (!parseLogFormat(value, format)) return invalidArgument("unknown log format '" + std::string(value) + "' (text, json)");
+    layer.log_format = format;
   } else {
     return invalidArgument("unknown key '" + std::string(key) + "'");
   }
@@ -148,7 +152,8 @@ Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv) {
       {"MESHSLICE_PEERS", "peer"},          {"MESHSLICE_STORES", "store"},
       {"MESHSLICE_MDNS", "mdns"},           {"MESHSLICE_MDNS_PORT", "mdns-port"},
       {"MESHSLICE_LOG_LEVEL", "log-level"}, {"MESHSLICE_HTTP", "http"},
-      {"MESHSLICE_HTTP_ORIGINS", "http-origin"},
+      {"MESHSLICE_HTTP_ORIGINS", "http-origin"}, {"MESHSLICE_LOG_FORMAT", "log-format"},
+      {"MESHSLICE_CONTROL_GROUP", "control-group"},
   };
   ConfigLayer layer;
   for (const auto& [var, key] : kVars) {
@@ -169,6 +174,7 @@ void applyLayer(DaemonConfig& config, const ConfigLayer& layer) {
   if (layer.mdns) config.mdns = *layer.mdns;
   if (layer.mdns_port) config.mdns_port = *layer.mdns_port;
   if (layer.log_level) config.log_level = *layer.log_level;
+  if (layer.log_format) config.log_format = *layer.log_format;
   if (layer.stores) config.stores = *layer.stores;
   if (layer.http) config.http = *layer.http;
   if (layer.http_origins) config.http_origins = *layer.http_origins;

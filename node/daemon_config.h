@@ -11,6 +11,7 @@
 //   peer = 192.168.1.20:7070
 //   mdns = false
 //   log-level = info
+//   log-format = json
 //   store = sensors
 //   http = 127.0.0.1:7071
 //   http-origin = http://localhost:5173
@@ -47,6 +48,7 @@ struct ConfigLayer {
   std::optional<bool> mdns;
   std::optional<uint16_t> mdns_port;
   std::optional<LogLevel> log_level;
+  std::optional<LogFormat> log_format;
   std::optional<std::vector<std::string>> stores;
   std::optional<std::string> http;
   std::optional<std::vector<std::string>> http_origins;
@@ -62,6 +64,7 @@ struct DaemonConfig {
   bool mdns = true;
   uint16_t mdns_port = kDefaultMdnsPort;
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;  // stderr lines: text or JSON (base/log.h)
   std::vector<std::string> stores;  // created at start even before the first set
   std::string http;                       // HTTP API address (docs/HTTP.md); empty: off
   std::vector<std::string> http_origins;  // browser origins allowed besides the dashboard's
@@ -75,7 +78,7 @@ Result<ConfigLayer> parseConfigText(std::string_view text, std::string_view orig
 Result<ConfigLayer> loadConfigFile(const std::string& path);
 
 // Reads MESHSLICE_STATE_DIR, _NAME, _LISTEN, _INTERFACES, _PEERS, _STORES, _HTTP,
-// _HTTP_ORIGINS (lists separated by commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL through
+// _HTTP_ORIGINS (lists separated by commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL, _LOG_FORMAT through
 // `getenv` (injectable for tests). Unset or empty variables are not set in the layer.
 using GetEnvFn = std::function<const char*(const char*)>;
 Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv);
