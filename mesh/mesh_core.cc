@@ -296,7 +296,7 @@ bool MeshCore::admitCost(PeerSession& s, size_t cost) {
 void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
   if (!s.established()) {
     ++stats_.handshakes_failed;
-    MS_LOG(kInfo, "mesh") << "link " << s.remoteAddress() << " closed before Hello: " << reason.toString();
+    logHandshakeFailure(s, reason);
   }
   if (auto error = s.error()) countLinkError(s, *error, reason);
   // A dialed link that dropped: dial again, at once if it had been up for a while, else with
@@ -339,8 +339,24 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
 void MeshCore::countLinkError(const PeerSession& s, LinkError error, const Status& reason) {
   ++stats_.link_errors[static_cast<size_t>(error)];
   if (isProtocolViolation(error)) ++stats_.protocol_errors;
+  if (!s.established()) return;  // logHandshakeFailure() said it, at most once a minute
   MS_LOG(kInfo, "mesh") << "closed link " << s.remoteAddress() << " (" << linkErrorName(error)
                         << "): " << reason.toString();
+}
+
+// A host retrying with a wrong mesh secret fails every backoff period: one line per host and
+// kFailureLogInterval, counting the failures it stands for.
+void MeshCore::logHandshakeFailure(const PeerSession& s, const Status& reason) {
+  const std::string source = failureSourceOf(s.remoteAddress());
+  auto count = handshake_failure_log_.admit(source, env_.now());
+  if (!count) return;
+  std::string what = "link " + s.remoteAddress() + " closed before Hello";
+  if (auto error = s.error()) what += std::string(" (") + linkErrorName(*error) + ")";
+  what += ": " + reason.toString();
+  if (*count == 1) MS_LOG(kInfo, "mesh") << what;
+  else
+    MS_LOG(kWarn, "mesh") << *count << " failed handshakes from " << source << " since the last report ("
+                          << kFailureLogInterval / kSeconds << "s or more ago); the last: " << what;
 }
 
 void MeshCore::onSessionDrained(PeerSession& s) {

@@ -31,6 +31,7 @@
 #include "base/env.h"
 #include "mesh/dialer_set.h"
 #include "mesh/discovery.h"
+#include "mesh/failure_log_limiter.h"
 #include "mesh/identity.h"
 #include "mesh/link_error.h"
 #include "mesh/message_bus.h"
@@ -193,6 +194,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionClosed(PeerSession& s, const Status& reason) override;
   void onSessionDrained(PeerSession& s) override;
   void countLinkError(const PeerSession& s, LinkError error, const Status& reason);
+  void logHandshakeFailure(const PeerSession& s, const Status& reason);
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
   void activate(PeerSession& s);
   // By value: the caller's ID often lives in the entry (or timer) that eviction destroys.
@@ -228,6 +230,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // Endpoints of every standing advert, per source and advert key.
   std::map<std::pair<DiscoverySource*, std::string>, std::vector<std::string>> adverts_;
   std::vector<PeerObserver*> observers_;
+  FailureLogLimiter handshake_failure_log_;  // logHandshakeFailure()
   std::unique_ptr<Timer> tick_timer_;
   mutable MeshStats stats_;  // links_dialed is filled in by stats()
   TrafficTotals closed_traffic_;  // of sessions already destroyed
