@@ -43,6 +43,8 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* up = app.add_subcommand("up", "Run a node in the foreground until SIGINT/SIGTERM or `meshslice down`");
   up->add_option("--config", f.config, "Config file (default: <state-dir>/meshslice.conf if present)");
   up->add_option("--name", f.name, "Display name of this device");
+  up->add_option("--control-group", f.control_group,
+                 "Let this group's members use the control socket (mode 0660); default: owner only (0600)");
   up->add_option("--listen", f.listen, "TCP listen address HOST:PORT (port 0 picks one)");
   up->add_option("--interface", f.interfaces, "Limit mDNS (and listening) to this interface; repeatable")
       ->allow_extra_args(false);
@@ -164,6 +166,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     if (given(up, "--mdns")) inv.flags.mdns = f.mdns;
     if (given(up, "--mdns-port")) inv.flags.mdns_port = static_cast<uint16_t>(f.mdns_port);
     if (given(up, "--http")) inv.flags.http = f.http;
+    if (given(up, "--control-group")) inv.flags.control_group = f.control_group;
     if (given(up, "--http-origin")) inv.flags.http_origins = f.http_origins;
   }
   return inv;
@@ -363,6 +366,9 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
   auto dir = resolveStateDir(inv, getenv);
   if (!dir) return fail(err, dir.status(), kExitUsage);
   if (inv.command == "id") return runId(inv, *dir, out, err);
+  if (!inv.flags.state_dir && !(getenv("MESHSLICE_STATE_DIR") && *getenv("MESHSLICE_STATE_DIR")) &&
+      inv.command.rfind("mesh", 0) != 0)
+    dir = clientStateDir(*dir, std::string(kSystemStateDir));  // the system daemon's, if the user has none
   if (inv.command == "mesh invite") return runInvite(inv, *dir, out, err);
   if (inv.command == "mesh join") return runJoin(inv, *dir, out, err);
   if (inv.command == "mesh allow" || inv.command == "mesh revoke") return runAllowRevoke(inv, *dir, out, err);

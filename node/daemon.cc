@@ -1,10 +1,12 @@
 #include "node/daemon.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -63,6 +65,19 @@ std::vector<std::string> persistedStores(const std::string& dir) {
   return ids;
 }
 
+// --control-group: the socket becomes <owner>:<group> 0660, so the group's members may use the
+// daemon without sudo (the systemd unit's `meshslice` group).
+Status shareWithGroup(const std::string& path, const std::string& group_name) {
+  std::vector<char> buf(16384);
+  struct group entry{};
+  struct group* found = nullptr;
+  int rc = ::getgrnam_r(group_name.c_str(), &entry, buf.data(), buf.size(), &found);
+  if (rc != 0 || !found) return invalidArgument("control-group '" + group_name + "': no such group");
+  if (::chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0 || ::chmod(path.c_str(), 0660) != 0)
+    return ioError("control socket " + path + ": cannot give it to group " + group_name + ": " + std::strerror(errno));
+  return Status::ok();
+}
+
 }  // namespace
 
 // Everything that lives on the node's loop thread; created and destroyed there.
@@ -89,6 +104,7 @@ struct Daemon::Runtime {
     for (const auto& id : ids) MS_RETURN_IF_ERROR(stores->open(id));
     server = std::make_unique<ControlServer>(node.env(), node.loop().uv(), *service);
     MS_RETURN_IF_ERROR(server->listen(controlSocketPath(config.state_dir)));
+    if (!config.control_group.empty()) MS_RETURN_IF_ERROR(shareWithGroup(controlSocketPath(config.state_dir), config.control_group));
     if (!config.http.empty()) {
       auto endpoint = HttpEndpoint::start({node.env(), node.loop().uv(), *core, *stores, *service, *server, started_at_ms},
                                           config.state_dir, config.http, config.http_origins);

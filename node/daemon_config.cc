@@ -62,6 +62,7 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
   else if (key == "store") return list(layer.stores);
   else if (key == "http") layer.http = std::string(value);
   else if (key == "http-origin") return list(layer.http_origins);
+  else if (key == "control-group") layer.control_group = std::string(value);
   else if (key == "mdns") {
     auto b = parseBool(value);
     if (!b) return b.status();
@@ -178,6 +179,7 @@ void applyLayer(DaemonConfig& config, const ConfigLayer& layer) {
   if (layer.stores) config.stores = *layer.stores;
   if (layer.http) config.http = *layer.http;
   if (layer.http_origins) config.http_origins = *layer.http_origins;
+  if (layer.control_group) config.control_group = *layer.control_group;
 }
 
 Status validateConfig(const DaemonConfig& config) {
@@ -194,6 +196,9 @@ Status validateConfig(const DaemonConfig& config) {
   if (!config.http.empty())
     if (auto a = parseSocketAddress(config.http); !a)
       return invalidArgument("http address '" + config.http + "': " + a.status().message() + " (e.g. 127.0.0.1:7071)");
+  for (char c : config.control_group)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      return invalidArgument("control-group '" + config.control_group + "': not a group name");
   for (const auto& o : config.http_origins)
     if (Status st = validateOrigin(o); !st.isOk()) return invalidArgument("http-origin '" + o + "': " + st.message());
   return Status::ok();
@@ -217,6 +222,13 @@ Result<std::string> defaultStateDir(const GetEnvFn& getenv) {
   const char* home = getenv("HOME");
   if (home && *home == '/') return std::string(home) + "/.local/state/meshslice";
   return Status(Code::kNotFound, "no state directory: set --state-dir, MESHSLICE_STATE_DIR or HOME");
+}
+
+std::string clientStateDir(const std::string& user_default, const std::string& system_dir) {
+  if (::access(user_default.c_str(), F_OK) == 0) return user_default;
+  const std::string socket = system_dir + "/control.sock";
+  // A socket we may not reach (not in its group) is still the one meant: its error says so.
+  return ::access(socket.c_str(), F_OK) == 0 || errno == EACCES ? system_dir : user_default;
 }
 
 }  // namespace meshslice

@@ -15,6 +15,7 @@
 //   store = sensors
 //   http = 127.0.0.1:7071
 //   http-origin = http://localhost:5173
+//   control-group = meshslice
 // Unknown keys and bad values are errors naming the file and the line.
 //
 // Everything here is pure (no I/O) except loadConfigFile(); thread-compatible.
@@ -52,6 +53,7 @@ struct ConfigLayer {
   std::optional<std::vector<std::string>> stores;
   std::optional<std::string> http;
   std::optional<std::vector<std::string>> http_origins;
+  std::optional<std::string> control_group;
 };
 
 // The resolved settings.
@@ -68,6 +70,8 @@ struct DaemonConfig {
   std::vector<std::string> stores;  // created at start even before the first set
   std::string http;                       // HTTP API address (docs/HTTP.md); empty: off
   std::vector<std::string> http_origins;  // browser origins allowed besides the dashboard's
+  // Members of this group may use the control socket (mode 0660, this group); empty: 0600.
+  std::string control_group;
 };
 
 // Parses config file text. `origin` names the file in messages. kInvalidArgument with
@@ -90,6 +94,12 @@ Status validateConfig(const DaemonConfig& config);
 
 // $XDG_STATE_HOME/meshslice, else $HOME/.local/state/meshslice; kNotFound if neither is set.
 Result<std::string> defaultStateDir(const GetEnvFn& getenv);
+
+// The state directory of the system daemon (the systemd unit's, docs/CLI.md).
+inline constexpr std::string_view kSystemStateDir = "/var/lib/meshslice";
+// For client commands without --state-dir or MESHSLICE_STATE_DIR: the user's default directory
+// if it exists, else `system_dir` if a daemon's control socket is there, else the user's.
+std::string clientStateDir(const std::string& user_default, const std::string& system_dir);
 
 // A browser origin: "http://HOST[:PORT]" or "https://HOST[:PORT]", nothing after. kInvalidArgument.
 Status validateOrigin(std::string_view origin);
