@@ -547,4 +547,59 @@ void MeshCore::revoke(const DeviceId& id) {
   }
 }
 
+void MeshCore::setStaticPeers(std::vector<std::string> peers) {
+  if (!running_) {
+    options_.static_peers = std::move(peers);
+    return;
+  }
+  auto listed = [&](const std::string& entry) { return std::find(peers.begin(), peers.end(), entry) != peers.end(); };
+  auto forget = [&](const std::string& endpoint) {
+    if (advertised(endpoint)) return;
+    if (const Dialer* d = dialers_.find(endpoint); d && (!d->pinned || !listed(endpoint))) dialers_.erase(endpoint);
+  };
+  // Entries in the transport's own syntax were pinned endpoints (start()).
+  for (const auto& old : options_.static_peers)
+    if (!StaticDiscovery::parseEntry(old) && !listed(old)) forget(old);
+  std::vector<std::string> named;
+  for (const auto& ep : peers) {
+    if (StaticDiscovery::parseEntry(ep)) named.push_back(ep);
+    else addEndpoint(ep);
+  }
+  std::unique_ptr<StaticDiscovery> replaced = std::move(static_discovery_);
+  if (!named.empty()) {
+    static_discovery_ = std::make_unique<StaticDiscovery>(env_, named);
+    discovery_.insert(discovery_.begin(), static_discovery_.get());
+  }
+  if (replaced) {
+    replaced->stop();
+    std::erase(discovery_, replaced.get());
+    // Kept entries keep their endpoints (now under the new source); dropped ones lose theirs.
+    std::vector<std::string> dropped;
+    for (auto it = adverts_.begin(); it != adverts_.end();) {
+      if (it->first.first != replaced.get()) {
+        ++it;
+        continue;
+      }
+      const bool kept = std::any_of(named.begin(), named.end(),
+                                    [&](const std::string& e) { return StaticDiscovery::keyOf(e) == it->first.second; });
+      if (kept) adverts_[{static_discovery_.get(), it->first.second}] = it->second;
+      else dropped.insert(dropped.end(), it->second.begin(), it->second.end());
+      it = adverts_.erase(it);
+    }
+    for (const auto& ep : dropped) forget(ep);
+  }
+  options_.static_peers = std::move(peers);
+  if (static_discovery_) startDiscovery(static_discovery_.get());
+}
+
+void MeshCore::setAllowList(std::optional<std::set<DeviceId>> list) {
+  options_.use_allow_list = list.has_value();
+  options_.allow_list = list.value_or(std::set<DeviceId>());
+  if (!list) return;
+  std::vector<DeviceId> unlisted;
+  for (const auto& [id, p] : peers_)
+    if (!list->count(id)) unlisted.push_back(id);
+  for (const auto& id : unlisted) revoke(id);
+}
+
 }  // namespace meshslice

@@ -134,6 +134,10 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void addDiscovery(DiscoverySource* source);
   // Dials an endpoint and keeps it dialed with backoff for as long as the core runs.
   void addEndpoint(const std::string& endpoint);
+  // Replaces MeshOptions::static_peers while running (the daemon's reload): new entries are
+  // dialed, entries no longer listed are not dialed again (links through them stay up, as when
+  // an advert goes away), entries in both lists keep their dialers.
+  void setStaticPeers(std::vector<std::string> peers);
 
   void addObserver(PeerObserver* observer) { observers_.push_back(observer); }
   void removeObserver(PeerObserver* observer);
@@ -154,6 +158,9 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // Allow-list changes; removing a connected device evicts it with kRevoked.
   void allow(const DeviceId& id);
   void revoke(const DeviceId& id);
+  // Replaces the whole list (std::nullopt: off, anyone with the secret); connected devices not
+  // on a new list are evicted with kRevoked, as by revoke().
+  void setAllowList(std::optional<std::set<DeviceId>> list);
 
   // EnvelopeSender (used by the bus and by store sync).
   Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;

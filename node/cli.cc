@@ -352,7 +352,9 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
     setLogLevel(config->log_level);
     setLogFormat(config->log_format);
     std::signal(SIGPIPE, SIG_IGN);
-    Daemon daemon(*config);
+    std::signal(SIGHUP, SIG_IGN);  // until the daemon's loop handles it (a reload)
+    // A reload re-resolves the same layers: this invocation's flags, the environment, the file.
+    Daemon daemon(*config, [inv, getenv] { return resolveDaemonConfig(inv, getenv); });
     return daemon.run(out, err);
   }
   LogLevel level = LogLevel::kWarn;

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "mesh/mesh_node.h"
+#include "node/config_reload.h"
 #include "node/control_server.h"
 #include "node/control_service.h"
 #include "node/exit_codes.h"
@@ -86,8 +87,10 @@ struct Daemon::Runtime {
   std::unique_ptr<ControlService> service;
   std::unique_ptr<ControlServer> server;
   std::unique_ptr<HttpEndpoint> http;  // only with --http
-  UvHandle<uv_signal_t> sigint, sigterm;
+  UvHandle<uv_signal_t> sigint, sigterm, sighup;
   MeshCore* core = nullptr;
+  DaemonConfig running;  // as last (re)loaded
+  Daemon::ConfigSource reread;
 
   Status start(MeshNode& node, Daemon& daemon, const DaemonConfig& config, DaemonInfo info,
                std::optional<std::set<DeviceId>> allow) {
@@ -113,7 +116,74 @@ struct Daemon::Runtime {
       service->setHttpAddress(http->address());
     }
     MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigint, SIGINT));
-    return watchSignal(node, daemon, sigterm, SIGTERM);
+    MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigterm, SIGTERM));
+    running = config;
+    reread = daemon.reread_;
+    return watchReload(node);
+  }
+
+  Status watchReload(MeshNode& node) {
+    int rc = uv_signal_init(node.loop().uv(), sighup.get());
+    if (rc == 0) {
+      sighup.markInitialized(this);
+      rc = uv_signal_start(sighup.get(), [](uv_signal_t* h, int) {
+        if (auto* r = ownerOf<Runtime>(h)) r->reload();
+      }, SIGHUP);
+    }
+    return rc == 0 ? Status::ok() : ioError(std::string("SIGHUP handler: ") + uv_strerror(rc));
+  }
+
+  // SIGHUP, on the loop thread: applies what can change while running, names what cannot. A
+  // bad config file or allow.list changes nothing (the daemon keeps running as it was).
+  void reload() {
+    MS_LOG(kInfo, "daemon") << "got SIGHUP, reloading";
+    DaemonConfig next = running;
+    if (reread) {
+      auto resolved = reread();
+      if (!resolved) {
+        MS_LOG(kError, "daemon") << "reload failed, nothing changed: " << resolved.status().message();
+        return;
+      }
+      next = std::move(resolved.value());
+    }
+    auto allow = loadAllowList(running.state_dir);
+    if (!allow) {
+      MS_LOG(kError, "daemon") << "reload failed, nothing changed: " << allow.status().message();
+      return;
+    }
+    ReloadPlan plan = planReload(running, next);
+    std::string applied;
+    auto note = [&](const std::string& what) { applied += (applied.empty() ? "" : ", ") + what; };
+    if (plan.log_level) {
+      setLogLevel(next.log_level);
+      note(std::string("log-level ") + logLevelName(next.log_level));
+    }
+    if (plan.log_format) {
+      setLogFormat(next.log_format);
+      note(std::string("log-format ") + (next.log_format == LogFormat::kJson ? "json" : "text"));
+    }
+    if (plan.peers) {
+      core->setStaticPeers(next.peers);
+      note(std::to_string(next.peers.size()) + " static peer(s)");
+    }
+    for (const auto& id : plan.new_stores) {
+      if (Status st = stores->open(id); !st.isOk()) MS_LOG(kError, "daemon") << "reload: store " << id << ": " << st.message();
+      else note("store " + id);
+    }
+    core->setAllowList(*allow);
+    service->setAllowList(*allow);
+    note(allow->has_value() ? "allow-list (" + std::to_string((*allow)->size()) + " devices)" : "allow-list off");
+    MS_LOG(kInfo, "daemon") << "reloaded: " << applied;
+    if (!plan.needs_restart.empty()) {
+      std::string keys;
+      for (const auto& k : plan.needs_restart) keys += (keys.empty() ? "" : ", ") + k;
+      MS_LOG(kWarn, "daemon") << "not reloaded (restart to apply): " << keys;
+    }
+    // Only what was applied changes; the rest stays as it runs, so the next reload names it again.
+    running.log_level = next.log_level;
+    running.log_format = next.log_format;
+    running.peers = next.peers;
+    running.stores = next.stores;
   }
 
   static Status watchSignal(MeshNode& node, Daemon& daemon, UvHandle<uv_signal_t>& handle, int signum) {
@@ -132,6 +202,7 @@ struct Daemon::Runtime {
   void stop() {
     sigint.close();
     sigterm.close();
+    sighup.close();
     if (http) http->stop();
     if (server) server->stop();
     if (core && service) core->removeObserver(service.get());
@@ -143,7 +214,7 @@ struct Daemon::Runtime {
   }
 };
 
-Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+Daemon::Daemon(DaemonConfig config, ConfigSource reread) : config_(std::move(config)), reread_(std::move(reread)) {}
 Daemon::~Daemon() = default;
 
 void Daemon::requestStop() {
