@@ -9,6 +9,7 @@
 namespace meshslice {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::kWarn};
+std::atomic<LogFormat> g_format{LogFormat::kText};
 std::mutex g_sink_mutex;
 LogSink g_sink;  // guarded by g_sink_mutex
 }  // namespace
@@ -36,6 +37,74 @@ bool parseLogLevel(std::string_view text, LogLevel& out) {
   return false;
 }
 
+bool parseLogFormat(std::string_view text, LogFormat& out) {
+  if (text == "text") out = LogFormat::kText;
+  else if (text == "json") out = LogFormat::kJson;
+  else return false;
+  return true;
+}
+
+void setLogFormat(LogFormat format) { g_format.store(format, std::memory_order_relaxed); }
+
+namespace {
+
+// ISO 8601 in UTC with milliseconds: 2026-12-07T16:52:44.123Z.
+std::string isoTime(int64_t wall_ms) {
+  int64_t secs = wall_ms >= 0 ? wall_ms / 1000 : (wall_ms - 999) / 1000;
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];  // room for any int the compiler cannot rule out
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(wall_ms - secs * 1000));
+  return buf;
+}
+
+// A JSON string literal. Bytes >= 0x80 pass through (messages are UTF-8 text).
+void appendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char esc[8];
+          std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += esc;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string formatLogLine(LogFormat format, int64_t wall_ms, LogLevel level, std::string_view component,
+                          std::string_view message) {
+  std::string line;
+  if (format == LogFormat::kJson) {
+    line = "{\"time\":\"" + isoTime(wall_ms) + "\",\"level\":\"" + logLevelName(level) + "\",\"component\":";
+    appendJsonString(line, component);
+    line += ",\"message\":";
+    appendJsonString(line, message);
+    line += '}';
+    return line;
+  }
+  char level_text[8];
+  std::snprintf(level_text, sizeof level_text, "%-5s", logLevelName(level));
+  line = isoTime(wall_ms) + " " + level_text + " [";
+  line.append(component);
+  line += "] ";
+  line.append(message);
+  return line;
+}
+
 void setLogLevel(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
 LogLevel logLevel() { return g_level.load(std::memory_order_relaxed); }
 
@@ -50,14 +119,11 @@ void logWrite(LogLevel level, std::string_view component, const std::string& mes
     g_sink(level, component, message);
     return;
   }
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::fprintf(stderr, "%02d:%02d:%02d.%03d %-5s [%.*s] %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-               static_cast<int>(ms % 1000), logLevelName(level), static_cast<int>(component.size()),
-               component.data(), message.c_str());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string line = formatLogLine(g_format.load(std::memory_order_relaxed), ms, level, component, message);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace meshslice

@@ -1,7 +1,10 @@
-// Levelled logging with a replaceable sink. Default sink: one line per record on stderr.
+// Levelled logging with a replaceable sink. Default sink: one line per record on stderr, in
+// text ("2026-12-07T16:52:44.123Z info  [daemon] ready") or JSON lines for log collectors
+// ({"time":"...","level":"info","component":"daemon","message":"ready"}); times are UTC.
 // Thread-safe. Embedders route records into their own logger with setLogSink().
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -14,6 +17,15 @@ enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
 const char* logLevelName(LogLevel level);
 // Accepts trace|debug|info|warn|error|off. Returns false on anything else.
 bool parseLogLevel(std::string_view text, LogLevel& out);
+
+enum class LogFormat { kText, kJson };
+// Accepts text|json.
+bool parseLogFormat(std::string_view text, LogFormat& out);
+// The default sink's format (kText until set).
+void setLogFormat(LogFormat format);
+// One line of the default sink, without the newline; `wall_ms` is Unix time in milliseconds.
+std::string formatLogLine(LogFormat format, int64_t wall_ms, LogLevel level, std::string_view component,
+                          std::string_view message);
 
 void setLogLevel(LogLevel level);
 LogLevel logLevel();

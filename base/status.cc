@@ -18,6 +18,7 @@ const char* codeName(Code code) {
     case Code::kIncompatible: return "incompatible";
     case Code::kIo: return "io";
     case Code::kInternal: return "internal";
+    case Code::kWrongThread: return "wrong-thread";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ enum class Code {
   kIncompatible,      // protocol version mismatch
   kIo,                // an OS-level error (errno / libuv code in the message)
   kInternal,
+  kWrongThread,       // a call that waits for the loop thread, made on it (MS_ERR_WRONG_THREAD)
 };
 
 const char* codeName(Code code);

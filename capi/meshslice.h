@@ -112,6 +112,10 @@ typedef struct ms_node ms_node;
 struct uv_loop_s; /* libuv's uv_loop_t */
 
 typedef struct ms_node_config {
+  /* sizeof the struct as the program was compiled: set by ms_node_config_init(). The library
+   * reads only this many bytes, so a program built against an older header (a shorter struct)
+   * keeps working with a newer library; fields past its end take their defaults. */
+  size_t struct_size;
   const char* name;           /* display name, at most 64 bytes; NULL: "meshslice" */
   const char* invite;         /* the mesh's invite; required */
   const char* state_dir;      /* keeps the device identity between runs; NULL: a new identity */
@@ -127,12 +131,17 @@ typedef struct ms_node_config {
   struct uv_loop_s* host_loop; /* run on this loop instead of an own thread (see THREADS) */
 } ms_node_config;
 
-/* Fills `config` with the defaults above (everything NULL / 0). Fields may be added at the end
- * in later versions: always start from ms_node_config_init(). */
-void ms_node_config_init(ms_node_config* config);
+/* Fills `config` with the defaults above (everything NULL / 0) and sets struct_size to the
+ * size of the struct this program was compiled with. Fields may be added at the end in later
+ * versions: always start from ms_node_config_init() (a macro: the size is the caller's). */
+#define ms_node_config_init(config) ms_node_config_init_sized((config), sizeof(ms_node_config))
+/* What ms_node_config_init() calls: clears `size` bytes of `config` and sets struct_size. */
+void ms_node_config_init_sized(ms_node_config* config, size_t size);
 
 /* Creates a node (not running yet). The config's strings are copied. Loads or creates the
- * identity when state_dir is set. */
+ * identity when state_dir is set. MS_ERR_INVALID_ARGUMENT if struct_size is not set (a config
+ * not started from ms_node_config_init()), or if a newer program's struct sets fields this
+ * library does not know (they would be ignored silently). */
 int ms_node_new(const ms_node_config* config, ms_node** out);
 /* Listens, starts discovery and dialing, and starts syncing the node's stores. Returns once
  * the node runs; MS_ERR_IO if the listen address is taken. A node starts at most once. */

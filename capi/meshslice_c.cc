@@ -1,5 +1,7 @@
 // The C API's errors, identity helpers, nodes, peers and message bus (capi/meshslice.h).
 // Stores are in capi/store_c.cc.
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +24,8 @@ const char* kVersion = MESHSLICE_VERSION;
 
 int fail(const Status& status) {
   t_last_error = status.message().empty() ? codeName(status.code()) : status.message();
-  return static_cast<int>(status.code());  // MS_ERR_* mirror Code one to one
+  if (status.code() == Code::kWrongThread) return MS_ERR_WRONG_THREAD;
+  return static_cast<int>(status.code());  // MS_ERR_* mirror Code one to one up to MS_ERR_INTERNAL
 }
 
 int fail(int code, std::string message) {
@@ -184,15 +187,42 @@ int ms_identity_load_or_create(const char* state_dir, const char* name_if_new, c
   });
 }
 
-void ms_node_config_init(ms_node_config* config) {
+void ms_node_config_init_sized(ms_node_config* config, size_t size) {
   MS_CAPI_REQUIRE(config);
-  *config = ms_node_config{};
+  MS_CAPI_REQUIRE(size >= sizeof(size_t));
+  std::memset(config, 0, size);
+  config->struct_size = size;
 }
 
-int ms_node_new(const ms_node_config* config, ms_node** out) {
-  MS_CAPI_REQUIRE(config);
+namespace {
+
+// The caller's config as this library's struct: its first struct_size bytes, the rest default.
+// Reads nothing past the caller's struct_size.
+Result<ms_node_config> readConfig(const ms_node_config* caller) {
+  const size_t size = caller->struct_size;
+  if (size < offsetof(ms_node_config, invite) + sizeof(caller->invite))
+    return invalidArgument("config.struct_size is " + std::to_string(size) +
+                           ": start the config from ms_node_config_init()");
+  ms_node_config c{};
+  std::memcpy(&c, caller, std::min(size, sizeof c));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(caller);
+  for (size_t i = sizeof c; i < size; ++i)
+    if (bytes[i] != 0)
+      return invalidArgument("the config sets fields this library (" MESHSLICE_VERSION
+                             ") does not know: it needs a newer libmeshslice");
+  c.struct_size = sizeof c;
+  return c;
+}
+
+}  // namespace
+
+int ms_node_new(const ms_node_config* caller_config, ms_node** out) {
+  MS_CAPI_REQUIRE(caller_config);
   MS_CAPI_REQUIRE(out);
   return guard([&] {
+    auto read = readConfig(caller_config);
+    if (!read) return fail(read.status());
+    const ms_node_config* config = &read.value();
     if (!config->invite) return fail(MS_ERR_INVALID_ARGUMENT, "config.invite is required");
     auto secret = MeshSecret::fromInvite(config->invite);
     if (!secret) return fail(secret.status());

@@ -296,7 +296,7 @@ bool MeshCore::admitCost(PeerSession& s, size_t cost) {
 void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
   if (!s.established()) {
     ++stats_.handshakes_failed;
-    MS_LOG(kInfo, "mesh") << "link " << s.remoteAddress() << " closed before Hello: " << reason.toString();
+    logHandshakeFailure(s, reason);
   }
   if (auto error = s.error()) countLinkError(s, *error, reason);
   // A dialed link that dropped: dial again, at once if it had been up for a while, else with
@@ -339,8 +339,24 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
 void MeshCore::countLinkError(const PeerSession& s, LinkError error, const Status& reason) {
   ++stats_.link_errors[static_cast<size_t>(error)];
   if (isProtocolViolation(error)) ++stats_.protocol_errors;
+  if (!s.established()) return;  // logHandshakeFailure() said it, at most once a minute
   MS_LOG(kInfo, "mesh") << "closed link " << s.remoteAddress() << " (" << linkErrorName(error)
                         << "): " << reason.toString();
+}
+
+// A host retrying with a wrong mesh secret fails every backoff period: one line per host and
+// kFailureLogInterval, counting the failures it stands for.
+void MeshCore::logHandshakeFailure(const PeerSession& s, const Status& reason) {
+  const std::string source = failureSourceOf(s.remoteAddress());
+  auto count = handshake_failure_log_.admit(source, env_.now());
+  if (!count) return;
+  std::string what = "link " + s.remoteAddress() + " closed before Hello";
+  if (auto error = s.error()) what += std::string(" (") + linkErrorName(*error) + ")";
+  what += ": " + reason.toString();
+  if (*count == 1) MS_LOG(kInfo, "mesh") << what;
+  else
+    MS_LOG(kWarn, "mesh") << *count << " failed handshakes from " << source << " since the last report ("
+                          << kFailureLogInterval / kSeconds << "s or more ago); the last: " << what;
 }
 
 void MeshCore::onSessionDrained(PeerSession& s) {
@@ -529,6 +545,61 @@ void MeshCore::revoke(const DeviceId& id) {
     if (PeerSession* s = it->second.session) s->send(Goodbye{"revoked"}).ignore();
     evict(id, LeaveReason::kRevoked);
   }
+}
+
+void MeshCore::setStaticPeers(std::vector<std::string> peers) {
+  if (!running_) {
+    options_.static_peers = std::move(peers);
+    return;
+  }
+  auto listed = [&](const std::string& entry) { return std::find(peers.begin(), peers.end(), entry) != peers.end(); };
+  auto forget = [&](const std::string& endpoint) {
+    if (advertised(endpoint)) return;
+    if (const Dialer* d = dialers_.find(endpoint); d && (!d->pinned || !listed(endpoint))) dialers_.erase(endpoint);
+  };
+  // Entries in the transport's own syntax were pinned endpoints (start()).
+  for (const auto& old : options_.static_peers)
+    if (!StaticDiscovery::parseEntry(old) && !listed(old)) forget(old);
+  std::vector<std::string> named;
+  for (const auto& ep : peers) {
+    if (StaticDiscovery::parseEntry(ep)) named.push_back(ep);
+    else addEndpoint(ep);
+  }
+  std::unique_ptr<StaticDiscovery> replaced = std::move(static_discovery_);
+  if (!named.empty()) {
+    static_discovery_ = std::make_unique<StaticDiscovery>(env_, named);
+    discovery_.insert(discovery_.begin(), static_discovery_.get());
+  }
+  if (replaced) {
+    replaced->stop();
+    std::erase(discovery_, replaced.get());
+    // Kept entries keep their endpoints (now under the new source); dropped ones lose theirs.
+    std::vector<std::string> dropped;
+    for (auto it = adverts_.begin(); it != adverts_.end();) {
+      if (it->first.first != replaced.get()) {
+        ++it;
+        continue;
+      }
+      const bool kept = std::any_of(named.begin(), named.end(),
+                                    [&](const std::string& e) { return StaticDiscovery::keyOf(e) == it->first.second; });
+      if (kept) adverts_[{static_discovery_.get(), it->first.second}] = it->second;
+      else dropped.insert(dropped.end(), it->second.begin(), it->second.end());
+      it = adverts_.erase(it);
+    }
+    for (const auto& ep : dropped) forget(ep);
+  }
+  options_.static_peers = std::move(peers);
+  if (static_discovery_) startDiscovery(static_discovery_.get());
+}
+
+void MeshCore::setAllowList(std::optional<std::set<DeviceId>> list) {
+  options_.use_allow_list = list.has_value();
+  options_.allow_list = list.value_or(std::set<DeviceId>());
+  if (!list) return;
+  std::vector<DeviceId> unlisted;
+  for (const auto& [id, p] : peers_)
+    if (!list->count(id)) unlisted.push_back(id);
+  for (const auto& id : unlisted) revoke(id);
 }
 
 }  // namespace meshslice

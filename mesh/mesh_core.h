@@ -31,6 +31,7 @@
 #include "base/env.h"
 #include "mesh/dialer_set.h"
 #include "mesh/discovery.h"
+#include "mesh/failure_log_limiter.h"
 #include "mesh/identity.h"
 #include "mesh/link_error.h"
 #include "mesh/message_bus.h"
@@ -133,6 +134,10 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void addDiscovery(DiscoverySource* source);
   // Dials an endpoint and keeps it dialed with backoff for as long as the core runs.
   void addEndpoint(const std::string& endpoint);
+  // Replaces MeshOptions::static_peers while running (the daemon's reload): new entries are
+  // dialed, entries no longer listed are not dialed again (links through them stay up, as when
+  // an advert goes away), entries in both lists keep their dialers.
+  void setStaticPeers(std::vector<std::string> peers);
 
   void addObserver(PeerObserver* observer) { observers_.push_back(observer); }
   void removeObserver(PeerObserver* observer);
@@ -153,6 +158,9 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // Allow-list changes; removing a connected device evicts it with kRevoked.
   void allow(const DeviceId& id);
   void revoke(const DeviceId& id);
+  // Replaces the whole list (std::nullopt: off, anyone with the secret); connected devices not
+  // on a new list are evicted with kRevoked, as by revoke().
+  void setAllowList(std::optional<std::set<DeviceId>> list);
 
   // EnvelopeSender (used by the bus and by store sync).
   Status sendEnvelope(const DeviceId& peer, const Envelope& envelope) override;
@@ -193,6 +201,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionClosed(PeerSession& s, const Status& reason) override;
   void onSessionDrained(PeerSession& s) override;
   void countLinkError(const PeerSession& s, LinkError error, const Status& reason);
+  void logHandshakeFailure(const PeerSession& s, const Status& reason);
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
   void activate(PeerSession& s);
   // By value: the caller's ID often lives in the entry (or timer) that eviction destroys.
@@ -228,6 +237,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   // Endpoints of every standing advert, per source and advert key.
   std::map<std::pair<DiscoverySource*, std::string>, std::vector<std::string>> adverts_;
   std::vector<PeerObserver*> observers_;
+  FailureLogLimiter handshake_failure_log_;  // logHandshakeFailure()
   std::unique_ptr<Timer> tick_timer_;
   mutable MeshStats stats_;  // links_dialed is filled in by stats()
   TrafficTotals closed_traffic_;  // of sessions already destroyed

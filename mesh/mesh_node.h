@@ -5,7 +5,10 @@
 // Threading: every public method is safe from any thread unless it says "loop thread". Work is
 // posted to the loop; callbacks and events run on the loop thread. Methods that return a value
 // from the loop (peers(), publish(), ...) block the caller until the loop answered, so they
-// must not be called from the loop thread: use core() there instead.
+// must not be called from the loop thread: use core() there instead. Made there anyway (e.g.
+// from a callback), they fail at once in every build instead of deadlocking: those returning a
+// Status or Result return Code::kWrongThread, the others (peers(), call() of a plain type)
+// throw std::logic_error; the message names core() as the way out.
 //
 // Lifetime: stop() (or the destructor) says goodbye on every link, sends mDNS goodbyes, closes
 // every handle and, for an owned loop, joins the thread and closes the loop: it then holds no
@@ -15,6 +18,8 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <type_traits>
 
 #include "base/event_loop.h"
 #include "mesh/identity.h"
@@ -71,7 +76,8 @@ class MeshNode {
 
   // Runs `task` on the loop thread with the core (no-op after stop()).
   void post(std::function<void(MeshCore&)> task);
-  // Runs `task` on the loop thread and returns its result. Not from the loop thread.
+  // Runs `task` on the loop thread and returns its result. Not from the loop thread (see the
+  // threading note at the top: kWrongThread or std::logic_error there).
   template <typename F>
   auto call(F&& task) -> decltype(task(std::declval<MeshCore&>()));
 
@@ -123,7 +129,15 @@ class MeshNode {
 template <typename F>
 auto MeshNode::call(F&& task) -> decltype(task(std::declval<MeshCore&>())) {
   using R = decltype(task(std::declval<MeshCore&>()));
-  assert(!onLoopThread() && "MeshNode::call would deadlock on the loop thread");
+  if (onLoopThread()) {
+    // Waiting here for the loop would wait forever: fail loudly, whatever NDEBUG says.
+    constexpr const char* kWhy =
+        "a blocking MeshNode call (peers, publish, send, subscribe, request, call) was made on the loop thread, "
+        "where it would deadlock; inside callbacks use MeshNode::core() instead";
+    if constexpr (std::is_same_v<R, Status>) return Status(Code::kWrongThread, kWhy);
+    else if constexpr (requires { R(Status(Code::kWrongThread, "")); }) return R(Status(Code::kWrongThread, kWhy));
+    else throw std::logic_error(kWhy);
+  }
   auto promise = std::make_shared<std::promise<R>>();
   auto future = promise->get_future();
   bool accepted = loop_->post([this, promise, task = std::forward<F>(task)]() mutable {

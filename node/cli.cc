@@ -32,7 +32,7 @@ constexpr int kMaxMeshKeyBackups = 99;
 
 // Storage CLI11 writes into while parsing; turned into an Invocation afterwards.
 struct RawFlags {
-  std::string state_dir, log_level, name, listen, config, http;
+  std::string state_dir, log_level, log_format, name, listen, config, http, control_group;
   std::vector<std::string> interfaces, peers, stores, http_origins;
   std::string pos1, pos2;  // positional arguments of the client and mesh commands
   bool mdns = true;
@@ -43,6 +43,8 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* up = app.add_subcommand("up", "Run a node in the foreground until SIGINT/SIGTERM or `meshslice down`");
   up->add_option("--config", f.config, "Config file (default: <state-dir>/meshslice.conf if present)");
   up->add_option("--name", f.name, "Display name of this device");
+  up->add_option("--control-group", f.control_group,
+                 "Let this group's members use the control socket (mode 0660); default: owner only (0600)");
   up->add_option("--listen", f.listen, "TCP listen address HOST:PORT (port 0 picks one)");
   up->add_option("--interface", f.interfaces, "Limit mDNS (and listening) to this interface; repeatable")
       ->allow_extra_args(false);
@@ -114,6 +116,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
   app.require_subcommand(1);
   app.add_option("--state-dir", f.state_dir, "State directory (identity, mesh, stores, control socket)");
   app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--log-format", f.log_format, "Log lines on stderr: text (default) or json (one object a line)");
   addSubcommands(app, f, inv);
   std::vector<std::string> args(argv.rbegin(), argv.rend() - (argv.empty() ? 0 : 1));
   try {
@@ -147,6 +150,11 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     if (!parseLogLevel(f.log_level, level)) return invalidArgument("--log-level: unknown level '" + f.log_level + "'");
     inv.flags.log_level = level;
   }
+  if (given(app, "--log-format")) {
+    LogFormat format;
+    if (!parseLogFormat(f.log_format, format)) return invalidArgument("--log-format: unknown format '" + f.log_format + "' (text, json)");
+    inv.flags.log_format = format;
+  }
   if (inv.command == "up") {
     const CLI::App& up = *app.get_subcommand("up");
     if (given(up, "--config")) inv.config_file = f.config;
@@ -158,6 +166,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     if (given(up, "--mdns")) inv.flags.mdns = f.mdns;
     if (given(up, "--mdns-port")) inv.flags.mdns_port = static_cast<uint16_t>(f.mdns_port);
     if (given(up, "--http")) inv.flags.http = f.http;
+    if (given(up, "--control-group")) inv.flags.control_group = f.control_group;
     if (given(up, "--http-origin")) inv.flags.http_origins = f.http_origins;
   }
   return inv;
@@ -284,6 +293,14 @@ int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, st
     return kExitOk;
   }
   if (!current && current.status().code() != Code::kNotFound && !inv.force) return fail(err, current.status(), kExitError);
+  // A running daemon keeps the mesh it started with: a new mesh.key under it would make
+  // `mesh invite` print an invite to a mesh the daemon is not in. Checked under the key lock,
+  // which a starting daemon holds until its keys are saved.
+  if (DaemonLock::isHeld(dir))
+    return fail(err, Status(Code::kAlreadyExists, "the daemon running on " + dir + " is in mesh " +
+                                                      (current ? current->tag() : std::string("(unreadable key)")) +
+                                                      "; stop it first (meshslice down), then join"),
+                kExitError);
   std::string backup;
   if (current || current.status().code() != Code::kNotFound) {
     if (!inv.force)
@@ -296,7 +313,6 @@ int runJoin(const Invocation& inv, const std::string& dir, std::ostream& out, st
   if (Status st = secret->save(dir); !st.isOk()) return fail(err, st, kExitError);
   out << "joined mesh " << secret->tag() << "\n";
   if (!backup.empty()) err << "meshslice: the previous mesh key is kept as " << backup << "\n";
-  if (DaemonLock::isHeld(dir)) err << "meshslice: restart the daemon (meshslice down; meshslice up) to use the new mesh\n";
   return kExitOk;
 }
 
@@ -334,17 +350,27 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
     auto config = resolveDaemonConfig(inv, getenv);
     if (!config) return fail(err, config.status(), config.status().code() == Code::kInvalidArgument ? kExitUsage : kExitError);
     setLogLevel(config->log_level);
+    setLogFormat(config->log_format);
     std::signal(SIGPIPE, SIG_IGN);
-    Daemon daemon(*config);
+    std::signal(SIGHUP, SIG_IGN);  // until the daemon's loop handles it (a reload)
+    // A reload re-resolves the same layers: this invocation's flags, the environment, the file.
+    Daemon daemon(*config, [inv, getenv] { return resolveDaemonConfig(inv, getenv); });
     return daemon.run(out, err);
   }
   LogLevel level = LogLevel::kWarn;
   if (inv.flags.log_level) level = *inv.flags.log_level;
   else if (const char* env = getenv("MESHSLICE_LOG_LEVEL"); env && *env) parseLogLevel(env, level);
   setLogLevel(level);
+  LogFormat format = LogFormat::kText;
+  if (inv.flags.log_format) format = *inv.flags.log_format;
+  else if (const char* env = getenv("MESHSLICE_LOG_FORMAT"); env && *env) parseLogFormat(env, format);
+  setLogFormat(format);
   auto dir = resolveStateDir(inv, getenv);
   if (!dir) return fail(err, dir.status(), kExitUsage);
   if (inv.command == "id") return runId(inv, *dir, out, err);
+  if (!inv.flags.state_dir && !(getenv("MESHSLICE_STATE_DIR") && *getenv("MESHSLICE_STATE_DIR")) &&
+      inv.command.rfind("mesh", 0) != 0)
+    dir = clientStateDir(*dir, std::string(kSystemStateDir));  // the system daemon's, if the user has none
   if (inv.command == "mesh invite") return runInvite(inv, *dir, out, err);
   if (inv.command == "mesh join") return runJoin(inv, *dir, out, err);
   if (inv.command == "mesh allow" || inv.command == "mesh revoke") return runAllowRevoke(inv, *dir, out, err);

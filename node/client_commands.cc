@@ -44,7 +44,11 @@ std::string valueText(const Json& slice) {
   return "base64:" + text(slice, "data_base64");
 }
 
-// The value of `set`: literal JSON, @FILE or @- (stdin), read with the size limit.
+// The raw text of `set` may be larger than a slice (a pretty-printed file): the slice limit
+// applies to its compact form. This bounds only what is read and parsed.
+constexpr size_t kMaxSetInput = 16 * kMaxSliceData;
+
+// The value of `set`: literal JSON, @FILE or @- (stdin), read up to kMaxSetInput.
 Result<std::string> readValueArg(const std::string& arg) {
   if (arg.empty() || arg[0] != '@') return arg;
   std::string path = arg.substr(1);
@@ -55,9 +59,12 @@ Result<std::string> readValueArg(const std::string& arg) {
     if (!file) return ioError("cannot read " + path);
     in = &file;
   }
-  std::string data(kMaxSliceData + 1, '\0');
+  std::string data(kMaxSetInput + 1, '\0');
   in->read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<size_t>(in->gcount()));
+  if (data.size() > kMaxSetInput)
+    return tooLarge(path + " is larger than " + std::to_string(kMaxSetInput) + " bytes (a slice holds at most " +
+                    std::to_string(kMaxSliceData) + " bytes of compact JSON)");
   return data;
 }
 
@@ -149,10 +156,14 @@ int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream
 int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto value_text = readValueArg(inv.args.at(1));
   if (!value_text) return fail(err, value_text.status());
-  if (value_text->size() > kMaxSliceData)
-    return fail(err, tooLarge("value is larger than the " + std::to_string(kMaxSliceData) + " byte slice limit"));
+  if (value_text->size() > kMaxSetInput)  // a literal argument
+    return fail(err, tooLarge("value is larger than " + std::to_string(kMaxSetInput) + " bytes"));
   auto value = parseJson(*value_text, kMaxValueDepth);  // what a request can carry
   if (!value) return fail(err, malformed("malformed JSON value: " + value.status().message()));
+  // The daemon stores the compact form (docs/CLI.md): that is what the limit applies to.
+  if (size_t compact = dumpJson(*value).size(); compact > kMaxSliceData)
+    return fail(err, tooLarge("value is " + std::to_string(compact) + " bytes as compact JSON, over the " +
+                              std::to_string(kMaxSliceData) + " byte slice limit"));
   auto r = c.call("set", Json{{"store", inv.args[0]}, {"value", std::move(value.value())}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
   if (inv.json) out << dumpJson(*r) << "\n";

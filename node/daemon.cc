@@ -1,10 +1,12 @@
 #include "node/daemon.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -13,6 +15,7 @@
 
 #include "base/log.h"
 #include "mesh/mesh_node.h"
+#include "node/config_reload.h"
 #include "node/control_server.h"
 #include "node/control_service.h"
 #include "node/exit_codes.h"
@@ -63,6 +66,19 @@ std::vector<std::string> persistedStores(const std::string& dir) {
   return ids;
 }
 
+// --control-group: the socket becomes <owner>:<group> 0660, so the group's members may use the
+// daemon without sudo (the systemd unit's `meshslice` group).
+Status shareWithGroup(const std::string& path, const std::string& group_name) {
+  std::vector<char> buf(16384);
+  struct group entry{};
+  struct group* found = nullptr;
+  int rc = ::getgrnam_r(group_name.c_str(), &entry, buf.data(), buf.size(), &found);
+  if (rc != 0 || !found) return invalidArgument("control-group '" + group_name + "': no such group");
+  if (::chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0 || ::chmod(path.c_str(), 0660) != 0)
+    return ioError("control socket " + path + ": cannot give it to group " + group_name + ": " + std::strerror(errno));
+  return Status::ok();
+}
+
 }  // namespace
 
 // Everything that lives on the node's loop thread; created and destroyed there.
@@ -71,8 +87,10 @@ struct Daemon::Runtime {
   std::unique_ptr<ControlService> service;
   std::unique_ptr<ControlServer> server;
   std::unique_ptr<HttpEndpoint> http;  // only with --http
-  UvHandle<uv_signal_t> sigint, sigterm;
+  UvHandle<uv_signal_t> sigint, sigterm, sighup;
   MeshCore* core = nullptr;
+  DaemonConfig running;  // as last (re)loaded
+  Daemon::ConfigSource reread;
 
   Status start(MeshNode& node, Daemon& daemon, const DaemonConfig& config, DaemonInfo info,
                std::optional<std::set<DeviceId>> allow) {
@@ -89,6 +107,7 @@ struct Daemon::Runtime {
     for (const auto& id : ids) MS_RETURN_IF_ERROR(stores->open(id));
     server = std::make_unique<ControlServer>(node.env(), node.loop().uv(), *service);
     MS_RETURN_IF_ERROR(server->listen(controlSocketPath(config.state_dir)));
+    if (!config.control_group.empty()) MS_RETURN_IF_ERROR(shareWithGroup(controlSocketPath(config.state_dir), config.control_group));
     if (!config.http.empty()) {
       auto endpoint = HttpEndpoint::start({node.env(), node.loop().uv(), *core, *stores, *service, *server, started_at_ms},
                                           config.state_dir, config.http, config.http_origins);
@@ -97,7 +116,74 @@ struct Daemon::Runtime {
       service->setHttpAddress(http->address());
     }
     MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigint, SIGINT));
-    return watchSignal(node, daemon, sigterm, SIGTERM);
+    MS_RETURN_IF_ERROR(watchSignal(node, daemon, sigterm, SIGTERM));
+    running = config;
+    reread = daemon.reread_;
+    return watchReload(node);
+  }
+
+  Status watchReload(MeshNode& node) {
+    int rc = uv_signal_init(node.loop().uv(), sighup.get());
+    if (rc == 0) {
+      sighup.markInitialized(this);
+      rc = uv_signal_start(sighup.get(), [](uv_signal_t* h, int) {
+        if (auto* r = ownerOf<Runtime>(h)) r->reload();
+      }, SIGHUP);
+    }
+    return rc == 0 ? Status::ok() : ioError(std::string("SIGHUP handler: ") + uv_strerror(rc));
+  }
+
+  // SIGHUP, on the loop thread: applies what can change while running, names what cannot. A
+  // bad config file or allow.list changes nothing (the daemon keeps running as it was).
+  void reload() {
+    MS_LOG(kInfo, "daemon") << "got SIGHUP, reloading";
+    DaemonConfig next = running;
+    if (reread) {
+      auto resolved = reread();
+      if (!resolved) {
+        MS_LOG(kError, "daemon") << "reload failed, nothing changed: " << resolved.status().message();
+        return;
+      }
+      next = std::move(resolved.value());
+    }
+    auto allow = loadAllowList(running.state_dir);
+    if (!allow) {
+      MS_LOG(kError, "daemon") << "reload failed, nothing changed: " << allow.status().message();
+      return;
+    }
+    ReloadPlan plan = planReload(running, next);
+    std::string applied;
+    auto note = [&](const std::string& what) { applied += (applied.empty() ? "" : ", ") + what; };
+    if (plan.log_level) {
+      setLogLevel(next.log_level);
+      note(std::string("log-level ") + logLevelName(next.log_level));
+    }
+    if (plan.log_format) {
+      setLogFormat(next.log_format);
+      note(std::string("log-format ") + (next.log_format == LogFormat::kJson ? "json" : "text"));
+    }
+    if (plan.peers) {
+      core->setStaticPeers(next.peers);
+      note(std::to_string(next.peers.size()) + " static peer(s)");
+    }
+    for (const auto& id : plan.new_stores) {
+      if (Status st = stores->open(id); !st.isOk()) MS_LOG(kError, "daemon") << "reload: store " << id << ": " << st.message();
+      else note("store " + id);
+    }
+    core->setAllowList(*allow);
+    service->setAllowList(*allow);
+    note(allow->has_value() ? "allow-list (" + std::to_string((*allow)->size()) + " devices)" : "allow-list off");
+    MS_LOG(kInfo, "daemon") << "reloaded: " << applied;
+    if (!plan.needs_restart.empty()) {
+      std::string keys;
+      for (const auto& k : plan.needs_restart) keys += (keys.empty() ? "" : ", ") + k;
+      MS_LOG(kWarn, "daemon") << "not reloaded (restart to apply): " << keys;
+    }
+    // Only what was applied changes; the rest stays as it runs, so the next reload names it again.
+    running.log_level = next.log_level;
+    running.log_format = next.log_format;
+    running.peers = next.peers;
+    running.stores = next.stores;
   }
 
   static Status watchSignal(MeshNode& node, Daemon& daemon, UvHandle<uv_signal_t>& handle, int signum) {
@@ -116,6 +202,7 @@ struct Daemon::Runtime {
   void stop() {
     sigint.close();
     sigterm.close();
+    sighup.close();
     if (http) http->stop();
     if (server) server->stop();
     if (core && service) core->removeObserver(service.get());
@@ -127,7 +214,7 @@ struct Daemon::Runtime {
   }
 };
 
-Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+Daemon::Daemon(DaemonConfig config, ConfigSource reread) : config_(std::move(config)), reread_(std::move(reread)) {}
 Daemon::~Daemon() = default;
 
 void Daemon::requestStop() {

@@ -1,5 +1,6 @@
 // Daemon: `meshslice up`. Owns the state directory lock, the MeshNode (its own loop thread)
-// and, on that loop, the StoreHub, the control socket and the SIGINT/SIGTERM handlers.
+// and, on that loop, the StoreHub, the control socket and the SIGINT/SIGTERM/SIGHUP handlers.
+// SIGHUP never stops it: it reloads what can change while running (node/config_reload.h).
 //
 // run() blocks the calling thread (the process's main thread) until a signal or the `down`
 // method asks it to stop, then shuts down cleanly: control socket closed, stores stopped,
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -29,7 +31,10 @@ namespace meshslice {
 
 class Daemon {
  public:
-  explicit Daemon(DaemonConfig config);
+  // Re-resolves the settings for a reload on SIGHUP (node/config_reload.h): the layers `up`
+  // started from. Runs on the loop thread. Null: SIGHUP reloads only allow.list.
+  using ConfigSource = std::function<Result<DaemonConfig>()>;
+  explicit Daemon(DaemonConfig config, ConfigSource reread = nullptr);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -49,6 +54,7 @@ class Daemon {
   void waitForStop();
 
   DaemonConfig config_;
+  ConfigSource reread_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_requested_ = false;

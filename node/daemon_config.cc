@@ -62,6 +62,7 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
   else if (key == "store") return list(layer.stores);
   else if (key == "http") layer.http = std::string(value);
   else if (key == "http-origin") return list(layer.http_origins);
+  else if (key == "control-group") layer.control_group = std::string(value);
   else if (key == "mdns") {
     auto b = parseBool(value);
     if (!b) return b.status();
@@ -74,6 +75,10 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
     auto l = parseLevel(value);
     if (!l) return l.status();
     layer.log_level = *l;
+  } else if (key == "log-format") {
+    LogFormat format;
+    if (!parseLogFormat(value, format)) return invalidArgument("unknown log format '" + std::string(value) + "' (text, json)");
+    layer.log_format = format;
   } else {
     return invalidArgument("unknown key '" + std::string(key) + "'");
   }
@@ -148,7 +153,8 @@ Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv) {
       {"MESHSLICE_PEERS", "peer"},          {"MESHSLICE_STORES", "store"},
       {"MESHSLICE_MDNS", "mdns"},           {"MESHSLICE_MDNS_PORT", "mdns-port"},
       {"MESHSLICE_LOG_LEVEL", "log-level"}, {"MESHSLICE_HTTP", "http"},
-      {"MESHSLICE_HTTP_ORIGINS", "http-origin"},
+      {"MESHSLICE_HTTP_ORIGINS", "http-origin"}, {"MESHSLICE_LOG_FORMAT", "log-format"},
+      {"MESHSLICE_CONTROL_GROUP", "control-group"},
   };
   ConfigLayer layer;
   for (const auto& [var, key] : kVars) {
@@ -169,9 +175,11 @@ void applyLayer(DaemonConfig& config, const ConfigLayer& layer) {
   if (layer.mdns) config.mdns = *layer.mdns;
   if (layer.mdns_port) config.mdns_port = *layer.mdns_port;
   if (layer.log_level) config.log_level = *layer.log_level;
+  if (layer.log_format) config.log_format = *layer.log_format;
   if (layer.stores) config.stores = *layer.stores;
   if (layer.http) config.http = *layer.http;
   if (layer.http_origins) config.http_origins = *layer.http_origins;
+  if (layer.control_group) config.control_group = *layer.control_group;
 }
 
 Status validateConfig(const DaemonConfig& config) {
@@ -188,6 +196,9 @@ Status validateConfig(const DaemonConfig& config) {
   if (!config.http.empty())
     if (auto a = parseSocketAddress(config.http); !a)
       return invalidArgument("http address '" + config.http + "': " + a.status().message() + " (e.g. 127.0.0.1:7071)");
+  for (char c : config.control_group)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      return invalidArgument("control-group '" + config.control_group + "': not a group name");
   for (const auto& o : config.http_origins)
     if (Status st = validateOrigin(o); !st.isOk()) return invalidArgument("http-origin '" + o + "': " + st.message());
   return Status::ok();
@@ -211,6 +222,13 @@ Result<std::string> defaultStateDir(const GetEnvFn& getenv) {
   const char* home = getenv("HOME");
   if (home && *home == '/') return std::string(home) + "/.local/state/meshslice";
   return Status(Code::kNotFound, "no state directory: set --state-dir, MESHSLICE_STATE_DIR or HOME");
+}
+
+std::string clientStateDir(const std::string& user_default, const std::string& system_dir) {
+  if (::access(user_default.c_str(), F_OK) == 0) return user_default;
+  const std::string socket = system_dir + "/control.sock";
+  // A socket we may not reach (not in its group) is still the one meant: its error says so.
+  return ::access(socket.c_str(), F_OK) == 0 || errno == EACCES ? system_dir : user_default;
 }
 
 }  // namespace meshslice

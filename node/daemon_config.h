@@ -11,9 +11,11 @@
 //   peer = 192.168.1.20:7070
 //   mdns = false
 //   log-level = info
+//   log-format = json
 //   store = sensors
 //   http = 127.0.0.1:7071
 //   http-origin = http://localhost:5173
+//   control-group = meshslice
 // Unknown keys and bad values are errors naming the file and the line.
 //
 // Everything here is pure (no I/O) except loadConfigFile(); thread-compatible.
@@ -47,9 +49,11 @@ struct ConfigLayer {
   std::optional<bool> mdns;
   std::optional<uint16_t> mdns_port;
   std::optional<LogLevel> log_level;
+  std::optional<LogFormat> log_format;
   std::optional<std::vector<std::string>> stores;
   std::optional<std::string> http;
   std::optional<std::vector<std::string>> http_origins;
+  std::optional<std::string> control_group;
 };
 
 // The resolved settings.
@@ -62,9 +66,12 @@ struct DaemonConfig {
   bool mdns = true;
   uint16_t mdns_port = kDefaultMdnsPort;
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;  // stderr lines: text or JSON (base/log.h)
   std::vector<std::string> stores;  // created at start even before the first set
   std::string http;                       // HTTP API address (docs/HTTP.md); empty: off
   std::vector<std::string> http_origins;  // browser origins allowed besides the dashboard's
+  // Members of this group may use the control socket (mode 0660, this group); empty: 0600.
+  std::string control_group;
 };
 
 // Parses config file text. `origin` names the file in messages. kInvalidArgument with
@@ -75,7 +82,7 @@ Result<ConfigLayer> parseConfigText(std::string_view text, std::string_view orig
 Result<ConfigLayer> loadConfigFile(const std::string& path);
 
 // Reads MESHSLICE_STATE_DIR, _NAME, _LISTEN, _INTERFACES, _PEERS, _STORES, _HTTP,
-// _HTTP_ORIGINS (lists separated by commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL through
+// _HTTP_ORIGINS (lists separated by commas or spaces), _MDNS (1/0/true/false/yes/no/on/off), _MDNS_PORT, _LOG_LEVEL, _LOG_FORMAT through
 // `getenv` (injectable for tests). Unset or empty variables are not set in the layer.
 using GetEnvFn = std::function<const char*(const char*)>;
 Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv);
@@ -87,6 +94,12 @@ Status validateConfig(const DaemonConfig& config);
 
 // $XDG_STATE_HOME/meshslice, else $HOME/.local/state/meshslice; kNotFound if neither is set.
 Result<std::string> defaultStateDir(const GetEnvFn& getenv);
+
+// The state directory of the system daemon (the systemd unit's, docs/CLI.md).
+inline constexpr std::string_view kSystemStateDir = "/var/lib/meshslice";
+// For client commands without --state-dir or MESHSLICE_STATE_DIR: the user's default directory
+// if it exists, else `system_dir` if a daemon's control socket is there, else the user's.
+std::string clientStateDir(const std::string& user_default, const std::string& system_dir);
 
 // A browser origin: "http://HOST[:PORT]" or "https://HOST[:PORT]", nothing after. kInvalidArgument.
 Status validateOrigin(std::string_view origin);

@@ -235,8 +235,13 @@ void SecureChannel::onLinkClosed(const Status& reason) {
 
 void SecureChannel::fail(ChannelFailure kind, const Status& reason) {
   if (state_ == State::kClosed || closing_) return;
-  MS_LOG(kInfo, "channel") << "closing " << remoteAddress() << " (" << channelFailureName(kind)
-                           << "): " << reason.toString();
+  // A failed handshake is the mesh's to report (once a minute per host, MeshCore): debug here.
+  if (state_ == State::kReady)
+    MS_LOG(kInfo, "channel") << "closing " << remoteAddress() << " (" << channelFailureName(kind)
+                             << "): " << reason.toString();
+  else
+    MS_LOG(kDebug, "channel") << "closing " << remoteAddress() << " (" << channelFailureName(kind)
+                              << "): " << reason.toString();
   failure_ = kind;
   closing_ = true;
   outgoing_.clear();
