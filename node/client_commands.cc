@@ -101,9 +101,12 @@ int status(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostr
     out << dumpJson(*r) << "\n";
     return kExitOk;
   }
-  for (const char* key : {"device", "name", "listen", "mesh_tag", "peers", "stores", "contract_mismatches", "state_dir", "mdns",
+  for (const char* key : {"device", "name", "listen", "mesh_tag", "peers", "stores", "state_dir", "mdns",
                           "allow_list", "pid", "uptime_s"})
     out << std::left << std::setw(12) << (std::string(key) + ":") << text(*r, key) << "\n";
+  // Only when there are some: (peer, store) pairs whose contracts disagree (`stores` lists them).
+  if (const auto mismatches = r->value("contract_mismatches", uint64_t{0}); mismatches > 0)
+    out << std::left << std::setw(12) << "mismatched:" << mismatches << " store contracts (see `stores`)\n";
   return kExitOk;
 }
 

@@ -1,10 +1,9 @@
 #include "store/json_codec.h"
 
 namespace meshslice {
-namespace detail {
 
-Status checkJsonDepth(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
+size_t jsonNestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
@@ -13,14 +12,22 @@ Status checkJsonDepth(std::string_view text, size_t max_depth) {
       else if (c == '"') in_string = false;
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return tooLarge("json: nested deeper than " + std::to_string(max_depth));
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
+  return deepest;
+}
+
+namespace detail {
+
+Status checkJsonDepth(std::string_view text, size_t max_depth) {
+  if (jsonNestingDepth(text, max_depth) > max_depth)
+    return tooLarge("json: nested deeper than " + std::to_string(max_depth));
   return Status::ok();
 }
 

@@ -28,9 +28,12 @@
 
 namespace meshslice {
 
+// The deepest array/object nesting in `text` (strings are skipped; the syntax is the parser's
+// job); stops counting above `limit`.
+size_t jsonNestingDepth(std::string_view text, size_t limit);
+
 namespace detail {
-// OK if the JSON text nests at most `max_depth` arrays/objects (strings are skipped); it
-// does not check the syntax (the parser does).
+// OK if the JSON text nests at most `max_depth` arrays/objects, else kTooLarge.
 Status checkJsonDepth(std::string_view text, size_t max_depth);
 // shapeFingerprint() over the member names and value types of `value` (not its values).
 std::string jsonShape(const nlohmann::json& value);
