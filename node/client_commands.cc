@@ -111,6 +111,9 @@ int status(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostr
   for (const char* key : {"device", "name", "listen", "mesh_tag", "peers", "stores", "state_dir", "mdns",
                           "allow_list", "pid", "uptime_s"})
     out << std::left << std::setw(12) << (std::string(key) + ":") << text(*r, key) << "\n";
+  // Only when there are some: (peer, store) pairs whose contracts disagree (`stores` lists them).
+  if (const auto mismatches = r->value("contract_mismatches", uint64_t{0}); mismatches > 0)
+    out << std::left << std::setw(12) << "mismatched:" << mismatches << " store contracts (see `stores`)\n";
   return kExitOk;
 }
 
@@ -125,10 +128,11 @@ int listing(ControlClient& c, const Invocation& inv, std::ostream& out, std::ost
   }
   std::vector<std::vector<std::string>> rows;
   rows.push_back(peers ? std::vector<std::string>{"DEVICE", "NAME", "ADDRESS"}
-                       : std::vector<std::string>{"STORE", "LOCAL-VERSION", "DEVICES"});
+                       : std::vector<std::string>{"STORE", "LOCAL-VERSION", "DEVICES", "CONTRACT", "MISMATCHED"});
   for (const auto& i : items)
     rows.push_back(peers ? std::vector<std::string>{text(i, "device"), text(i, "name"), text(i, "address")}
-                         : std::vector<std::string>{text(i, "store"), text(i, "local_version"), text(i, "devices")});
+                         : std::vector<std::string>{text(i, "store"), text(i, "local_version"), text(i, "devices"),
+                                                    text(i, "contract"), std::to_string(i.value("mismatched", Json::array()).size())});
   printTable(out, rows);
   return kExitOk;
 }

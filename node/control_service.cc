@@ -148,6 +148,7 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"mesh_tag", info_.mesh_tag},
               {"peers", core_.peers().size()},
               {"stores", stores_.storeCount()},
+              {"contract_mismatches", stores_.contractMismatches()},
               {"state_dir", info_.state_dir},
               {"mdns", info_.mdns},
               {"interfaces", info_.interfaces},

@@ -102,6 +102,8 @@ struct Daemon::Runtime {
     service = std::make_unique<ControlService>(*core, *stores, std::move(info), [&daemon] { daemon.requestStop(); });
     service->setAllowList(std::move(allow));
     core->addObserver(service.get());
+    for (const auto& c : config.contracts)
+      if (auto e = parseContractEntry(c)) stores->declareContract(e->first, e->second);  // validated
     std::vector<std::string> ids = persistedStores(storesDir(config.state_dir));
     ids.insert(ids.end(), config.stores.begin(), config.stores.end());
     for (const auto& id : ids) MS_RETURN_IF_ERROR(stores->open(id));

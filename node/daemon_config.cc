@@ -60,6 +60,7 @@ Status setKey(ConfigLayer& layer, std::string_view key, std::string_view value, 
   else if (key == "interface") return list(layer.interfaces);
   else if (key == "peer") return list(layer.peers);
   else if (key == "store") return list(layer.stores);
+  else if (key == "contract") return list(layer.contracts);
   else if (key == "http") layer.http = std::string(value);
   else if (key == "http-origin") return list(layer.http_origins);
   else if (key == "control-group") layer.control_group = std::string(value);
@@ -177,6 +178,7 @@ void applyLayer(DaemonConfig& config, const ConfigLayer& layer) {
   if (layer.log_level) config.log_level = *layer.log_level;
   if (layer.log_format) config.log_format = *layer.log_format;
   if (layer.stores) config.stores = *layer.stores;
+  if (layer.contracts) config.contracts = *layer.contracts;
   if (layer.http) config.http = *layer.http;
   if (layer.http_origins) config.http_origins = *layer.http_origins;
   if (layer.control_group) config.control_group = *layer.control_group;
@@ -191,6 +193,8 @@ Status validateConfig(const DaemonConfig& config) {
     if (auto a = StaticDiscovery::parseEntry(p); !a) return invalidArgument("peer '" + p + "': " + a.status().message());
   for (const auto& s : config.stores)
     if (Status st = validateStoreId(s); !st.isOk()) return invalidArgument("store '" + s + "': " + st.message());
+  for (const auto& c : config.contracts)
+    if (auto e = parseContractEntry(c); !e) return invalidArgument("contract '" + c + "': " + e.status().message());
   for (const auto& i : config.interfaces)
     if (i.empty() || i.size() > 64) return invalidArgument("bad interface name '" + i + "'");
   if (!config.http.empty())
@@ -202,6 +206,27 @@ Status validateConfig(const DaemonConfig& config) {
   for (const auto& o : config.http_origins)
     if (Status st = validateOrigin(o); !st.isOk()) return invalidArgument("http-origin '" + o + "': " + st.message());
   return Status::ok();
+}
+
+Result<std::pair<std::string, StoreContract>> parseContractEntry(std::string_view entry) {
+  const size_t eq = entry.find('='), at = entry.rfind('@');
+  if (eq == std::string_view::npos || at == std::string_view::npos || at < eq)
+    return invalidArgument("a contract is STORE=SCHEMA@VERSION (e.g. todos=todo@1)");
+  std::string store(entry.substr(0, eq));
+  MS_RETURN_IF_ERROR(validateStoreId(store));
+  StoreContract contract{"json", std::string(entry.substr(eq + 1, at - eq - 1)), 0};
+  const std::string_view version = entry.substr(at + 1);
+  uint64_t v = 0;
+  if (version.empty() || version.size() > 10) return invalidArgument("the version is 0..4294967295");
+  for (char c : version) {
+    if (c < '0' || c > '9') return invalidArgument("the version is 0..4294967295");
+    v = v * 10 + uint64_t(c - '0');
+  }
+  if (v > UINT32_MAX) return invalidArgument("the version is 0..4294967295");
+  contract.version = static_cast<uint32_t>(v);
+  if (contract.schema.empty()) return invalidArgument("no schema name");
+  MS_RETURN_IF_ERROR(validateStoreContract(contract));
+  return std::pair{std::move(store), std::move(contract)};
 }
 
 Status validateOrigin(std::string_view origin) {

@@ -4,7 +4,7 @@
 // on the command line replaces the file's `peer` lines rather than adding to them).
 //
 // Config file format (docs/CLI.md): UTF-8 text, one `key = value` per line, `#` starts a
-// comment line, blank lines are ignored, list keys (interface, peer, store) may repeat:
+// comment line, blank lines are ignored, list keys (interface, peer, store, contract) may repeat:
 //   name = kitchen-pi
 //   listen = 0.0.0.0:7070
 //   interface = eth0
@@ -26,10 +26,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/log.h"
 #include "base/status.h"
+#include "store/store_contract.h"
 
 namespace meshslice {
 
@@ -51,6 +53,7 @@ struct ConfigLayer {
   std::optional<LogLevel> log_level;
   std::optional<LogFormat> log_format;
   std::optional<std::vector<std::string>> stores;
+  std::optional<std::vector<std::string>> contracts;
   std::optional<std::string> http;
   std::optional<std::vector<std::string>> http_origins;
   std::optional<std::string> control_group;
@@ -68,6 +71,8 @@ struct DaemonConfig {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;  // stderr lines: text or JSON (base/log.h)
   std::vector<std::string> stores;  // created at start even before the first set
+  // "STORE=SCHEMA@VERSION": the contract (codec json) a store declares (docs/STORES.md §6).
+  std::vector<std::string> contracts;
   std::string http;                       // HTTP API address (docs/HTTP.md); empty: off
   std::vector<std::string> http_origins;  // browser origins allowed besides the dashboard's
   // Members of this group may use the control socket (mode 0660, this group); empty: 0600.
@@ -89,6 +94,10 @@ Result<ConfigLayer> configFromEnv(const GetEnvFn& getenv);
 
 // Applies `layer` over `config` (every key the layer sets replaces the config's value).
 void applyLayer(DaemonConfig& config, const ConfigLayer& layer);
+// One `contract` entry, "STORE=SCHEMA@VERSION": the store and its contract (codec "json").
+// kInvalidArgument naming what is wrong.
+Result<std::pair<std::string, StoreContract>> parseContractEntry(std::string_view entry);
+
 // Checks values that need more than syntax: addresses, names, store IDs. kInvalidArgument.
 Status validateConfig(const DaemonConfig& config);
 

@@ -6,27 +6,6 @@
 
 namespace meshslice {
 
-size_t jsonNestingDepth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 Result<Json> parseJson(std::string_view text, size_t max_depth) {
   if (jsonNestingDepth(text, max_depth) > max_depth)
     return malformed("JSON nested deeper than " + std::to_string(max_depth) + " levels");

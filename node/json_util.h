@@ -11,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "store/json_codec.h"
 
 namespace meshslice {
 
@@ -33,9 +34,7 @@ inline constexpr size_t kMaxReplyDepth = kMaxValueDepth + kReplyWrapLevels;
 
 // Parses one JSON text. kMalformed for bad syntax or nesting deeper than max_depth.
 Result<Json> parseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);
-// The deepest array/object nesting in `text` (strings are skipped); stops counting above
-// `limit`. Exposed for tests.
-size_t jsonNestingDepth(std::string_view text, size_t limit);
+// jsonNestingDepth() is store/json_codec.h's.
 // Compact single-line form; invalid UTF-8 in strings becomes U+FFFD rather than throwing.
 std::string dumpJson(const Json& value);
 

@@ -13,6 +13,14 @@ StoreHub::StoreHub(Env& env, MeshCore& core, std::string stores_dir, EventFn on_
   if (sub) discovery_ = std::move(sub.value());
   else MS_LOG(kWarn, "stores") << "cannot watch sync traffic: " << sub.status().toString();
   adapter_ = std::make_unique<StoreSyncAdapter>(env_, core_, options);
+  adapter_->setContractListener([this](const ContractEvent& e) {
+    if (!on_event_) return;
+    on_event_(Json{{"type", e.mismatched ? "contract_mismatch" : "contract_healed"},
+                   {"store", e.store_id},
+                   {"device", e.peer.toString()},
+                   {"contract", contractString(e.local)},
+                   {"peer_contract", contractString(e.remote)}});
+  });
 }
 
 StoreHub::~StoreHub() { stop(); }
@@ -34,6 +42,7 @@ Status StoreHub::open(const std::string& store_id) {
   StoreOptions options;
   options.persistence = std::make_shared<FilePersistence>(dir_ + "/" + store_id + std::string(kSliceFileSuffix), store_id);
   options.wall_clock = [this] { return env_.wallMillis(); };
+  if (auto c = contracts_.find(store_id); c != contracts_.end()) options.contract = c->second;
   auto store = RawStore::open(store_id, core_.local().id, std::move(options));
   if (!store) return store.status();
   Entry entry;
@@ -80,10 +89,16 @@ Result<Json> StoreHub::get(const std::string& store_id, const std::optional<Devi
 
 Json StoreHub::list() const {
   Json out = Json::array();
+  std::map<std::string, Json> mismatched;
+  for (const ContractEvent& m : adapter_->contractMismatches())
+    mismatched[m.store_id].push_back({{"device", m.peer.toString()}, {"contract", contractString(m.remote)}});
   for (const auto& [id, e] : stores_) {
     uint64_t local_version = e.store->localSlice().version;
     size_t devices = e.store->remoteVersions().size() + (local_version ? 1 : 0);
-    out.push_back({{"store", id}, {"local_version", local_version}, {"devices", devices}});
+    auto m = mismatched.find(id);
+    out.push_back({{"store", id}, {"local_version", local_version}, {"devices", devices},
+                   {"contract", contractString(e.store->contract())},
+                   {"mismatched", m == mismatched.end() ? Json::array() : m->second}});
   }
   return out;
 }

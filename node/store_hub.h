@@ -43,6 +43,9 @@ class StoreHub {
   StoreHub(const StoreHub&) = delete;
   StoreHub& operator=(const StoreHub&) = delete;
 
+  // The contract `store_id` declares when it is opened (before: a store already open keeps
+  // its own). Without one a store declares nothing and takes any peer's data.
+  void declareContract(const std::string& store_id, StoreContract contract) { contracts_[store_id] = std::move(contract); }
   // Opens (loading a persisted slice) and starts syncing a store; OK if it is open already.
   // kInvalidArgument for a bad ID, kBusy past kMaxStores, the persistence error for a corrupt
   // slice file (which is left untouched).
@@ -54,10 +57,12 @@ class StoreHub {
   // {"store", "slices": [slice...]} or, with `device`, {"store", "slice": slice}; kNotFound for
   // an unknown store or a device without a slice there.
   Result<Json> get(const std::string& store_id, const std::optional<DeviceId>& device) const;
-  // [{"store", "local_version", "devices"}...]
+  // [{"store", "local_version", "devices", "contract", "mismatched": [{"device", "contract"}...]}...]
   Json list() const;
   size_t storeCount() const { return stores_.size(); }
   const SyncStats& syncStats() const { return adapter_->stats(); }
+  // (peer, store) pairs whose contracts disagree now.
+  size_t contractMismatches() const { return adapter_->contractMismatches().size(); }
   void stop();
 
  private:
@@ -76,6 +81,7 @@ class StoreHub {
   Subscription discovery_;  // before the adapter's, so a new store exists when it looks
   std::unique_ptr<StoreSyncAdapter> adapter_;
   std::map<std::string, Entry> stores_;
+  std::map<std::string, StoreContract> contracts_;  // declared by the config
   std::set<std::string> refused_;  // store IDs over the limit, logged once
   bool stopped_ = false;
 };

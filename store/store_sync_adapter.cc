@@ -82,6 +82,7 @@ Status StoreSyncAdapter::removeStore(const std::string& store_id) {
   store->setLocalChangeListener(nullptr);
   store->clearRemoteSlices();
   for (auto& [peer_id, peer] : peers_) {
+    peer.mismatched.erase(store_id);
     peer.dirty.erase(store_id);
     peer.sent.erase(store_id);
     peer.holds.erase(store_id);
@@ -137,6 +138,15 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
     }
   peer.delta = peer.delta && options_.deltas && versionFor(peer) >= kDeltaProtocolVersion;
   peer.delta_tree = peer.delta_tree && peer.delta && options_.tree_digests;
+  // Both ends must announce "contract" (a test may make a node announce less, as an old build).
+  const auto& own = core_.options().capabilities;
+  const bool we_do = std::find(own.begin(), own.end(), kCapabilityContract) != own.end();
+  for (const PeerInfo& p : core_.peers())
+    if (p.id == peer_id)
+      peer.contracts = we_do && std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityContract) !=
+                                    p.capabilities.end();
+  // Our contracts first: the peer judges every later message of a store by them.
+  sendContracts(peer_id, peer, nullptr);
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the
   // request that ends its join phase. Our slices wait for its join request, which follows its
   // join digest: that says which of them it holds already.
@@ -153,6 +163,9 @@ void StoreSyncAdapter::joinStore(const DeviceId& peer_id, PeerState& peer, const
   // As joinExchange, for one store: what we hold of it, a request for the peer's slice (its
   // answer carries what it holds of ours there, which the incarnations judge), our slice.
   const std::vector<std::string> one = {store_id};
+  sendContracts(peer_id, peer, &one);
+  checkContract(peer_id, peer, store_id, true);
+  if (refuses(peer, store_id)) return;
   sendDigests(peer_id, splitDigest(digestEntries(&one)));
   sendRequest(peer_id, {store_id});
   markDirty(peer, store_id, false);
@@ -175,6 +188,14 @@ void StoreSyncAdapter::onPeerDrained(const DeviceId& peer_id) {
 
 void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
   if (stopped_) return;
+  if (isContractMessage(payload)) {
+    auto it = peers_.find(from);
+    if (it == peers_.end()) {
+      ++stats_.from_unlinked;
+      return;
+    }
+    return handleContracts(from, it->second, payload);
+  }
   if (isDeltaMessage(payload)) {
     auto it = peers_.find(from);
     if (it == peers_.end()) {
@@ -223,6 +244,10 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer,
     ++stats_.slices_unknown_store;
     return;
   }
+  if (refuses(peer, update.store_id)) {
+    ++stats_.slices_contract_refused;  // in flight before the peer learnt of the mismatch
+    return;
+  }
   applyFromOwner(from, peer, update.store_id, *store, std::move(update.slice), update.incarnation);
 }
 
@@ -251,6 +276,7 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
     const bool ours = peer.join_phase;
     peer.join_phase = false;
     for (const auto& [id, store] : stores_) {
+      if (refuses(peer, id)) continue;
       auto held = peer.join_current.find(id);
       if (ours && held != peer.join_current.end() && held->second == store->localSlice().version) {
         ++stats_.join_skips;
@@ -264,7 +290,7 @@ void StoreSyncAdapter::handleRequest(const DeviceId& from, PeerState& peer, cons
   } else {
     std::vector<std::string> ours;
     for (const std::string& id : request.store_ids)
-      if (stores_.count(id)) {
+      if (stores_.count(id) && !refuses(peer, id)) {
         markDirty(peer, id, true);
         ours.push_back(id);
       }
@@ -287,7 +313,7 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
   std::map<std::string, uint64_t> repair_above;
   for (const DigestEntry& e : digest.entries) {
     ISyncableStore* store = findStore(e.store_id);
-    if (!store) continue;
+    if (!store || refuses(peer, e.store_id)) continue;
     if (e.device_id == self) {
       const uint64_t local = store->localSlice().version;
       const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
@@ -419,6 +445,10 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer) {
 void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache) {
   for (auto it = peer.dirty.begin(); it != peer.dirty.end();) {
     if (core_.pendingBytesTo(id) > options_.max_pending_bytes_per_peer) return markOwed(peer);
+    if (refuses(peer, it->first)) {
+      it = peer.dirty.erase(it);
+      continue;
+    }
     EncodedSlice& slice = encodedLocal(it->first, cache);
     auto sent = peer.sent.find(it->first);
     const bool already = !it->second && sent != peer.sent.end() && sent->second >= slice.version;

@@ -37,12 +37,21 @@
 //   sender's own versions beyond our clock + kMaxAcceptLead are neither applied nor requested
 //   (versions_implausible).
 //
+// - Contracts (capability "contract"; store/store_contract.h, docs/STORES.md section 6): on
+//   each new link, and for a store added later, a StoreContracts message precedes the digest.
+//   A store whose contract is incompatible with the peer's gets nothing from that peer and
+//   sends nothing to it (no slice, delta, digest entry or request is acted on), is reported
+//   once per link and contract (ContractEvent, contract_mismatches) and heals when either
+//   side re-registers the store with a compatible contract: the pair then does the store's
+//   join exchange. A peer without the capability declares nothing: it syncs as before.
+//
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
 // must outlive the adapter; a store must stay alive until it is removed or the adapter is
 // destroyed.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -119,7 +128,21 @@ struct SyncStats {
   // A SliceUpdate or digest entry of the sender's own slice beyond our clock + kMaxAcceptLead:
   // never stored, never requested.
   uint64_t versions_implausible = 0;
+  uint64_t contract_mismatches = 0;      // (peer, store) pairs found incompatible, per link
+  uint64_t slices_contract_refused = 0;  // slices and deltas of a mismatched store: not applied
+  uint64_t contracts_sent = 0, contracts_received = 0;
 };
+
+// A store's contract disagrees with a peer's (mismatched) or agrees again (healed).
+struct ContractEvent {
+  DeviceId peer;
+  std::string store_id;
+  StoreContract local;
+  StoreContract remote;
+  bool mismatched = true;
+};
+// Contracts a peer may announce (stores it has); more are ignored.
+inline constexpr size_t kMaxPeerContracts = 1024;
 
 // Refused claims and versions are logged at most once per this interval (all are counted).
 inline constexpr Micros kRefusalLogInterval = 10 * kSeconds;
@@ -144,6 +167,10 @@ class StoreSyncAdapter final : public PeerObserver {
   void stop();
 
   const SyncStats& stats() const { return stats_; }
+  // Called on the loop thread for every ContractEvent; nullptr removes it.
+  void setContractListener(std::function<void(const ContractEvent&)> listener);
+  // The (peer, store) pairs mismatched now.
+  std::vector<ContractEvent> contractMismatches() const;
   bool isOwed(const DeviceId& peer) const;
   // The incarnation of a registered store (0 if it is not registered).
   uint64_t incarnationOf(const std::string& store_id) const;
@@ -173,6 +200,10 @@ class StoreSyncAdapter final : public PeerObserver {
     // store -> the version of the last delta sent: a DeltaRefused for it gets the full slice
     // (one full slice per delta sent, so refusals cannot make us send more).
     std::map<std::string, uint64_t> delta_sent;
+    bool contracts = false;  // the link carries StoreContracts (capability "contract")
+    std::map<std::string, StoreContract> remote_contracts;  // as announced, <= kMaxPeerContracts
+    // Registered stores incompatible with the peer's contract -> the contract reported.
+    std::map<std::string, StoreContract> mismatched;
   };
   // Local changes reported from any thread.
   struct ChangeQueue {
@@ -235,6 +266,12 @@ class StoreSyncAdapter final : public PeerObserver {
   Status send(const DeviceId& peer, const SyncMessage& message);
   Status sendEncoded(const DeviceId& peer, ByteView message);
   ISyncableStore* findStore(const std::string& id) const;
+  // Contracts (store/store_sync_adapter_contract.cc).
+  void sendContracts(const DeviceId& peer_id, const PeerState& peer, const std::vector<std::string>* store_ids);
+  void handleContracts(const DeviceId& from, PeerState& peer, ByteView payload);
+  // Compares the peer's contract for a registered store with ours; reports and heals.
+  void checkContract(const DeviceId& peer_id, PeerState& peer, const std::string& store_id, bool on_join);
+  static bool refuses(const PeerState& peer, const std::string& store_id) { return peer.mismatched.count(store_id) > 0; }
   // Logs a refused claim or version, at most once per kRefusalLogInterval.
   void logRefusal(const DeviceId& from, const std::string& what);
 
@@ -255,6 +292,7 @@ class StoreSyncAdapter final : public PeerObserver {
   bool stopped_ = false;
   SyncStats stats_;
   std::optional<Micros> last_refusal_log_;
+  std::function<void(const ContractEvent&)> on_contract_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

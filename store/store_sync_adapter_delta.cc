@@ -74,6 +74,10 @@ void StoreSyncAdapter::handleDelta(const DeviceId& from, PeerState& peer, const 
     ++stats_.slices_unknown_store;
     return;
   }
+  if (refuses(peer, delta.store_id)) {
+    ++stats_.slices_contract_refused;  // no DeltaRefused: the full slice would be refused too
+    return;
+  }
   std::optional<uint64_t> held;
   for (const HeldVersion& h : store->remoteVersions())
     if (h.device == from) held = h.version;

@@ -25,6 +25,7 @@
 #include "mesh/device_id.h"
 #include "mesh/peer_events.h"
 #include "store/device_slice.h"
+#include "store/store_contract.h"
 
 namespace meshslice {
 
@@ -46,6 +47,9 @@ class ISyncableStore {
 
   // Valid store ID (validateStoreId()); fixed for the store's lifetime.
   virtual const std::string& storeId() const = 0;
+  // What the slice data means (store/store_contract.h); fixed for the store's lifetime and
+  // valid (validateStoreContract()). The default declares nothing: it takes any peer's data.
+  virtual StoreContract contract() const { return {}; }
   // This device's current slice. version == 0 means nothing was written yet.
   virtual DeviceSlice localSlice() const = 0;
   // Stores another device's slice if its version is newer than the one held for that device.

@@ -1,6 +1,9 @@
 #include "store/synced_store.h"
 
+#include <sodium.h>
+
 #include <chrono>
+#include <cstdio>
 
 namespace meshslice {
 namespace detail {
@@ -33,6 +36,56 @@ Result<msgpack::object_handle> unpackSliceData(ByteView data) {
 int64_t systemWallMillis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+// Type letters and container sizes, depth first: the shape, not the values.
+void appendShape(const msgpack::object& o, std::string& out) {
+  switch (o.type) {
+    case msgpack::type::NIL: out += 'n'; break;
+    case msgpack::type::BOOLEAN: out += 'b'; break;
+    case msgpack::type::POSITIVE_INTEGER:
+    case msgpack::type::NEGATIVE_INTEGER: out += 'i'; break;
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: out += 'f'; break;
+    case msgpack::type::STR: out += 's'; break;
+    case msgpack::type::BIN: out += 'x'; break;
+    case msgpack::type::EXT: out += 'e'; break;
+    case msgpack::type::ARRAY:
+      out += "[" + std::to_string(o.via.array.size);
+      for (uint32_t i = 0; i < o.via.array.size; ++i) appendShape(o.via.array.ptr[i], out);
+      out += ']';
+      break;
+    case msgpack::type::MAP:
+      out += "{" + std::to_string(o.via.map.size);
+      for (uint32_t i = 0; i < o.via.map.size; ++i) {
+        appendShape(o.via.map.ptr[i].key, out);
+        appendShape(o.via.map.ptr[i].val, out);
+      }
+      out += '}';
+      break;
+  }
+}
+}  // namespace
+
+std::string shapeFingerprint(std::string_view shape) {
+  uint8_t hash[8];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const uint8_t*>(shape.data()), shape.size(), nullptr, 0);
+  std::string out = "shape:";
+  char hex[3];
+  for (uint8_t b : hash) {
+    std::snprintf(hex, sizeof hex, "%02x", b);
+    out += hex;
+  }
+  return out;
+}
+
+std::string msgpackShape(ByteView data) {
+  auto handle = unpackSliceData(data);
+  if (!handle) return {};
+  std::string shape;
+  appendShape(handle->get(), shape);
+  return shapeFingerprint(shape);
 }
 
 }  // namespace detail

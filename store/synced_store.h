@@ -44,6 +44,23 @@ struct StoreOptions {
   std::shared_ptr<SlicePersistence> persistence;
   // Wall clock in ms since the Unix epoch (updated_at, version seeds). Default: the system's.
   std::function<int64_t()> wall_clock;
+  // The store's contract (store/store_contract.h), overriding the one its type and codec give
+  // (storeContractOf()). RawStore declares nothing unless given one here. Must be valid
+  // (validateStoreContract(); open() refuses an invalid one).
+  std::optional<StoreContract> contract;
+};
+
+// The schema a store of T declares. Specialise it to name the type and version it, e.g.
+//   template <> struct meshslice::StoreSchema<Todo> {
+//     static constexpr std::string_view name = "todo";
+//     static constexpr uint32_t version = 2;
+//   };
+// Unspecialised, the schema is the codec's fingerprint of T's shape (the field types and, for
+// JSON, names of a default-constructed T): builds whose T differ in shape refuse each other.
+template <typename T>
+struct StoreSchema {
+  static constexpr std::string_view name = "";
+  static constexpr uint32_t version = 0;
 };
 
 struct StoreStats {
@@ -64,10 +81,20 @@ namespace detail {
 // Bounded msgpack decoding of slice data: exactly one object, no trailing bytes. Never throws.
 Result<msgpack::object_handle> unpackSliceData(ByteView data);
 int64_t systemWallMillis();
+// "shape:" + 16 hex digits of a hash over `data`'s msgpack types and container sizes (not its
+// values); "" if it does not decode.
+std::string msgpackShape(ByteView data);
+// "shape:" + 16 hex digits of BLAKE2b over a shape description.
+std::string shapeFingerprint(std::string_view shape);
 }  // namespace detail
 
 template <typename T>
 struct MsgpackCodec {
+  static constexpr std::string_view kName = "msgpack";
+  static std::string fingerprint() {
+    auto data = encode(T{});
+    return data ? detail::msgpackShape(*data) : std::string();
+  }
   static Result<Bytes> encode(const T& value) {
     try {
       msgpack::sbuffer buffer;
@@ -90,6 +117,21 @@ struct MsgpackCodec {
     }
   }
 };
+
+// The contract a SyncedStore<T, Codec> declares unless its options give one: the codec's kName
+// (if it has one) and StoreSchema<T> or, unspecialised, the codec's fingerprint() of T.
+template <typename T, typename Codec>
+StoreContract storeContractOf() {
+  StoreContract c;
+  if constexpr (requires { Codec::kName; }) c.codec = std::string(Codec::kName);
+  if constexpr (!StoreSchema<T>::name.empty()) {
+    c.schema = std::string(StoreSchema<T>::name);
+    c.version = StoreSchema<T>::version;
+  } else if constexpr (requires { Codec::fingerprint(); }) {
+    c.schema = Codec::fingerprint();
+  }
+  return c;
+}
 
 // Bytes in, bytes out.
 struct RawCodec {
@@ -129,6 +171,7 @@ class SyncedStore : public ISyncableStore {
   static Result<std::unique_ptr<SyncedStore>> open(std::string store_id, DeviceId local_device,
                                                    StoreOptions options = {}) {
     MS_RETURN_IF_ERROR(validateStoreId(store_id));
+    if (options.contract) MS_RETURN_IF_ERROR(validateStoreContract(*options.contract));
     std::unique_ptr<SyncedStore> store(
         new SyncedStore(Restore{}, std::move(store_id), local_device, std::move(options)));
     MS_RETURN_IF_ERROR(store->restore());
@@ -226,6 +269,7 @@ class SyncedStore : public ISyncableStore {
 
   // ISyncableStore.
   const std::string& storeId() const override { return store_id_; }
+  StoreContract contract() const override { return contract_; }
   DeviceSlice localSlice() const override {
     std::lock_guard lock(mutex_);
     return table_.local();
@@ -262,8 +306,10 @@ class SyncedStore : public ISyncableStore {
       : store_id_(std::move(store_id)),
         persistence_(std::move(options.persistence)),
         wall_clock_(options.wall_clock ? std::move(options.wall_clock) : detail::systemWallMillis),
+        contract_(options.contract ? std::move(*options.contract) : storeContractOf<T, Codec>()),
         table_(local_device) {
     assert(validateStoreId(store_id_).isOk());
+    assert(validateStoreContract(contract_).isOk());
   }
 
   Status restore();
@@ -280,6 +326,7 @@ class SyncedStore : public ISyncableStore {
   const std::string store_id_;
   const std::shared_ptr<SlicePersistence> persistence_;
   const std::function<int64_t()> wall_clock_;
+  const StoreContract contract_;
   std::mutex write_mutex_;  // serialises local writes (set, repair), held across the save
   mutable std::mutex mutex_;  // guards the fields below; never held during I/O
   SliceTable table_;

@@ -78,7 +78,7 @@ class DeltaCluster {
 
  private:
   void attach(DeltaNode& n) {
-    n.store = std::make_unique<RawStore>("doc", n.id(), StoreOptions{nullptr, [env = &h.env] { return env->wallMillis(); }});
+    n.store = std::make_unique<RawStore>("doc", n.id(), StoreOptions{nullptr, [env = &h.env] { return env->wallMillis(); }, std::nullopt});
     n.adapter = std::make_unique<StoreSyncAdapter>(h.env, *n.node->core, n.options);
     ASSERT_TRUE(n.adapter->addStore(*n.store).isOk());
   }
