@@ -66,7 +66,10 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   mesh->add_subcommand("revoke", "Take a device off the allow-list")->add_option("device", f.pos1, "Device ID")->required();
 
   app.add_subcommand("status", "Show the running node");
-  app.add_subcommand("peers", "List connected peers");
+  app.add_subcommand("peers", "List connected peers")
+      ->add_flag("--all", inv.all, "Also every endpoint being dialed (state, last error in words) and failed inbound links");
+  app.add_subcommand("ping", "Ask a peer for a reply and print the round-trip time (exit 1 if it does not answer)")
+      ->add_option("device", f.pos1, "Device ID, unique ID prefix or unique name of a connected peer")->required();
   app.add_subcommand("stores", "List stores");
   auto* get = app.add_subcommand("get", "Print a store's slices (or one device's)");
   get->add_option("store", f.pos1, "Store ID")->required();

@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "mesh/protocol_constants.h"
@@ -126,6 +127,67 @@ int listing(ControlClient& c, const Invocation& inv, std::ostream& out, std::ost
   return kExitOk;
 }
 
+std::string ageText(const Json& ms) {
+  if (!ms.is_number()) return "-";
+  const double s = ms.get<double>() / 1000.0;
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(s < 10 ? 1 : 0) << s << " s ago";
+  return o.str();
+}
+
+std::string rttText(const Json& ms) {
+  if (!ms.is_number()) return "-";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(2) << ms.get<double>() << " ms";
+  return o.str();
+}
+
+// `peers --all`: the peers, then every endpoint being dialed, then failed inbound links.
+void printPeersAll(std::ostream& out, const Json& r) {
+  std::vector<std::vector<std::string>> rows{{"DEVICE", "NAME", "LISTEN", "LINK", "RTT", "LAST-SEEN"}};
+  for (const auto& p : r["peers"])
+    rows.push_back({text(p, "device"), text(p, "name"), p["listen_address"].is_string() ? text(p, "listen_address") : "-",
+                    text(p, "address"), rttText(p["rtt_ms"]), p["linked"] == true ? ageText(p["silent_ms"]) : "link down"});
+  printTable(out, rows);
+  out << "\n";
+  rows = {{"ENDPOINT", "SOURCE", "STATE", "DEVICE", "ATTEMPTS", "LAST-ERROR"}};
+  for (const auto& e : r["endpoints"]) {
+    std::string state = text(e, "state");
+    if (e["next_attempt_ms"].is_number()) state += " (next in " + std::to_string(e["next_attempt_ms"].get<int64_t>() / 1000) + " s)";
+    std::string error = e["last_error"].is_string() ? text(e, "last_error") + ", " + ageText(e["last_error_ms_ago"]) : "-";
+    rows.push_back({text(e, "endpoint"), e["configured"] == true ? "configured" : "discovered", state,
+                    e["device"].is_string() ? text(e, "device") : "-", text(e, "attempts"), error});
+  }
+  if (rows.size() == 1) out << "no endpoints are dialed\n";
+  else printTable(out, rows);
+  if (r["inbound_failures"].empty()) return;
+  out << "\nfailed links from other nodes:\n";
+  rows = {{"HOST", "DEVICE", "COUNT", "LAST-ERROR"}};
+  for (const auto& f : r["inbound_failures"])
+    rows.push_back({text(f, "host"), f["device"].is_string() ? text(f, "device") : "-", text(f, "count"),
+                    text(f, "last_error") + ", " + ageText(f["last_error_ms_ago"])});
+  printTable(out, rows);
+}
+
+int peersAll(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("peers", Json{{"all", true}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) out << dumpJson(*r) << "\n";
+  else printPeersAll(out, *r);
+  return kExitOk;
+}
+
+int ping(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("ping", Json{{"device", inv.args.at(0)}}, kCallTimeoutMs);
+  if (!r) {
+    err << "meshslice: " << r.status().message() << std::endl;
+    return r.status().code() == Code::kInvalidArgument ? kExitUsage : kExitError;
+  }
+  if (inv.json) out << dumpJson(*r) << "\n";
+  else out << "reply from " << text(*r, "device") << " (" << text(*r, "name") << "): " << rttText((*r)["rtt_ms"]) << "\n";
+  return kExitOk;
+}
+
 int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   Json params{{"store", inv.args.at(0)}};
   if (inv.args.size() > 1) params["device"] = inv.args[1];
@@ -214,7 +276,9 @@ int runClientCommand(const Invocation& inv, const std::string& state_dir, std::o
   }
   ControlClient& c = *client;
   if (inv.command == "status") return status(c, inv, out, err);
+  if (inv.command == "peers" && inv.all) return peersAll(c, inv, out, err);
   if (inv.command == "peers" || inv.command == "stores") return listing(c, inv, out, err);
+  if (inv.command == "ping") return ping(c, inv, out, err);
   if (inv.command == "get") return get(c, inv, out, err);
   if (inv.command == "set") return set(c, inv, out, err);
   if (inv.command == "publish") return publish(c, inv, out, err);

@@ -94,10 +94,12 @@ void ControlService::onMessage(ControlConnection& conn, const Json& message) {
     if (message.empty()) reply = rpc::error(nullptr, rpc::kInvalidRequest, "empty batch");
     else {
       reply = Json::array();
+      in_batch_ = true;
       for (const auto& request : message) {
         Json one = handleOne(client, request);
         if (!one.is_null()) reply.push_back(std::move(one));
       }
+      in_batch_ = false;
       if (reply.empty()) reply = Json();  // a batch of notifications gets no reply
     }
   } else {
@@ -130,6 +132,7 @@ Json ControlService::handleOne(Client& client, const Json& request) {
     return rpc::error(nullptr, rpc::kInvalidRequest, "id must be a string, a number or null");
   Json params = request.value("params", Json::object());
   if (!params.is_object()) return rpc::error(id, rpc::kInvalidParams, "params must be an object");
+  if (request["method"] == "ping") return notification ? Json() : startPing(client, id, params);
   auto method = kMethods.find(request["method"].get<std::string>());
   if (method == kMethods.end())
     return notification ? Json() : rpc::error(id, rpc::kMethodNotFound, "unknown method '" + request["method"].get<std::string>() + "'");
@@ -158,20 +161,6 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"started_at", info_.started_at_ms},
               {"http", info_.http.empty() ? Json() : Json(info_.http)},
               {"uptime_s", (wallMs() - info_.started_at_ms) / 1000}};
-}
-
-Result<Json> ControlService::peers(Client&, const Json&) {
-  Json list = Json::array();
-  for (const auto& p : core_.peers()) {
-    Json peer = peerInfoJson(p);
-    auto link = core_.linkState(p.id);
-    peer["linked"] = link && link->linked;
-    peer["silent_ms"] = link && link->linked ? Json(link->silent_for / kMillis) : Json();
-    peer["rtt_ms"] = link && link->rtt_us >= 0 ? Json(static_cast<double>(link->rtt_us) / 1000.0) : Json();
-    peer["queued_bytes"] = link ? link->queued_bytes : 0;
-    list.push_back(std::move(peer));
-  }
-  return Json{{"peers", std::move(list)}};
 }
 
 Result<Json> ControlService::storesList(Client&, const Json&) { return Json{{"stores", stores_.list()}}; }

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,6 +40,7 @@ class ControlService final : public ControlHandler, public PeerObserver {
  public:
   // `request_stop` is called (loop thread) after the reply to `down` was written.
   ControlService(MeshCore& core, StoreHub& stores, DaemonInfo info, std::function<void()> request_stop);
+  ~ControlService();
 
   // The allow-list the node started with (std::nullopt: off); mesh.allow/revoke keep
   // <state_dir>/allow.list in step with the core's list.
@@ -75,7 +77,12 @@ class ControlService final : public ControlHandler, public PeerObserver {
   // The response to one request object, or null for a notification.
   Json handleOne(Client& client, const Json& request);
   Result<Json> status(Client&, const Json&);
-  Result<Json> peers(Client&, const Json&);
+  // peers, ping and their helpers: node/control_diagnostics.cc.
+  Result<Json> peers(Client&, const Json& params);
+  // A peer given by device ID, unique ID prefix or unique display name.
+  Result<DeviceId> resolvePeer(const std::string& text) const;
+  // `ping` answers later, when the peer replied: null now, or an error response.
+  Json startPing(Client& client, const Json& id, const Json& params);
   Result<Json> storesList(Client&, const Json&);
   Result<Json> get(Client&, const Json& params);
   Result<Json> set(Client&, const Json& params);
@@ -95,6 +102,8 @@ class ControlService final : public ControlHandler, public PeerObserver {
   std::function<void()> request_stop_;
   std::function<void(const Json&)> event_listener_;
   bool stop_after_reply_ = false;
+  bool in_batch_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for replies that come later
   uint64_t in_message_ = 0;  // the client whose message is being handled (ids start at 1)
   std::map<uint64_t, Client> clients_;
   std::set<DeviceId> allowed_;  // mirrors the core's list once it is on
