@@ -77,6 +77,9 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* set = app.add_subcommand("set", "Set this device's slice of a store");
   set->add_option("store", f.pos1, "Store ID")->required();
   set->add_option("value", f.pos2, "JSON value, @FILE, or @- for stdin")->required();
+  auto* rm = app.add_subcommand("rm", "Delete this device's slice of a store, here and on every peer");
+  rm->alias("delete");
+  rm->add_option("store", f.pos1, "Store ID")->required();
   app.add_subcommand("watch", "Stream peer and slice events");
   auto* publish = app.add_subcommand("publish", "Publish a message to every connected peer");
   publish->add_option("ns", f.pos1, "Namespace")->required();

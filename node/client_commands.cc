@@ -221,6 +221,20 @@ int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream
   return kExitOk;
 }
 
+int remove(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("remove", Json{{"store", inv.args.at(0)}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) {
+    out << dumpJson(*r) << "\n";
+    return kExitOk;
+  }
+  out << "removed this device's slice of " << inv.args[0];
+  if (const auto others = (*r)["other_devices"].get<size_t>(); others > 0)
+    out << " (" << others << " other device(s) still hold slices there)";
+  out << "\n";
+  return kExitOk;
+}
+
 int publish(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto r = c.call("publish", Json{{"ns", inv.args.at(0)}, {"data", inv.args.at(1)}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
@@ -282,6 +296,7 @@ int runClientCommand(const Invocation& inv, const std::string& state_dir, std::o
   if (inv.command == "get") return get(c, inv, out, err);
   if (inv.command == "set") return set(c, inv, out, err);
   if (inv.command == "publish") return publish(c, inv, out, err);
+  if (inv.command == "rm") return remove(c, inv, out, err);
   if (inv.command == "watch" || inv.command == "subscribe") return stream(c, inv, out, err);
   if (inv.command == "down") return down(c, state_dir, err);
   return fail(err, invalidArgument("unknown command '" + inv.command + "'"));

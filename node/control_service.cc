@@ -59,7 +59,7 @@ const std::map<std::string, ControlService::Method, std::less<>> ControlService:
     {"subscribe", &ControlService::subscribe}, {"unsubscribe", &ControlService::unsubscribe},
     {"watch", &ControlService::watch},         {"down", &ControlService::down},
     {"mesh.allow", &ControlService::allow},    {"mesh.revoke", &ControlService::revoke},
-    {"mesh.allow_list", &ControlService::allowList},
+    {"mesh.allow_list", &ControlService::allowList}, {"remove", &ControlService::remove},
 };
 
 ControlService::ControlService(MeshCore& core, StoreHub& stores, DaemonInfo info, std::function<void()> request_stop)
@@ -184,6 +184,12 @@ Result<Json> ControlService::set(Client&, const Json& params) {
   auto version = stores_.set(*store, dumpJson(params["value"]));
   if (!version) return version.status();
   return Json{{"store", *store}, {"version", *version}};
+}
+
+Result<Json> ControlService::remove(Client&, const Json& params) {
+  auto store = stringParam(params, "store");
+  if (!store) return store.status();
+  return stores_.remove(*store);
 }
 
 Result<Json> ControlService::publish(Client&, const Json& params) {

@@ -86,6 +86,7 @@ class ControlService final : public ControlHandler, public PeerObserver {
   Result<Json> storesList(Client&, const Json&);
   Result<Json> get(Client&, const Json& params);
   Result<Json> set(Client&, const Json& params);
+  Result<Json> remove(Client&, const Json& params);
   Result<Json> publish(Client&, const Json& params);
   Result<Json> subscribe(Client&, const Json& params);
   Result<Json> unsubscribe(Client&, const Json& params);

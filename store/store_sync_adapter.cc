@@ -130,6 +130,8 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
     if (p.id == peer_id) {
       peer.protocol_version = p.protocol_version;
       peer.delta = std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDelta) != p.capabilities.end();
+      peer.lifecycle =
+          std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityLifecycle) != p.capabilities.end();
     }
   peer.delta = peer.delta && options_.deltas && versionFor(peer) >= kDeltaProtocolVersion;
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the
@@ -170,6 +172,7 @@ void StoreSyncAdapter::onPeerDrained(const DeviceId& peer_id) {
 
 void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
   if (stopped_) return;
+  if (isLifecycleMessage(payload)) return onLifecycleMessage(from, payload);
   if (isDeltaMessage(payload)) {
     auto it = peers_.find(from);
     if (it == peers_.end()) {
@@ -280,9 +283,13 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
   std::map<std::string, uint64_t> repair_above;
   for (const DigestEntry& e : digest.entries) {
     ISyncableStore* store = findStore(e.store_id);
-    if (!store) continue;
+    if (!store) {
+      if (e.device_id == self) onDigestOfRetracted(from, peer, e);
+      continue;
+    }
     if (e.device_id == self) {
       const uint64_t local = store->localSlice().version;
+      if (local == 0) onDigestOfRetracted(from, peer, e);  // registered again, nothing written yet
       const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
       const Provenance provenance = provenanceOf(reported, incarnationOf(e.store_id));
       if (provenance == Provenance::kThisRun && e.version <= local) noteHolds(peer, e.store_id, e.version);
