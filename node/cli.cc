@@ -80,7 +80,9 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* rm = app.add_subcommand("rm", "Delete this device's slice of a store, here and on every peer");
   rm->alias("delete");
   rm->add_option("store", f.pos1, "Store ID")->required();
-  app.add_subcommand("watch", "Stream peer and slice events");
+  app.add_subcommand("watch", "Stream peer and slice events, each with its time")
+      ->add_flag("--snapshot", inv.snapshot,
+                 "First print the peers and slices there are now (no event is missed or doubled in between)");
   auto* publish = app.add_subcommand("publish", "Publish a message to every connected peer");
   publish->add_option("ns", f.pos1, "Namespace")->required();
   publish->add_option("data", f.pos2, "Message text")->required();

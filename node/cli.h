@@ -28,6 +28,7 @@ struct Invocation {
   bool grouped = false;     // `mesh invite --grouped`
   bool force = false;       // `mesh join --force`
   bool read_only = false;   // `http token --read-only`, `http url --read-only`
+  bool snapshot = false;    // `watch --snapshot`
   bool all = false;         // `peers --all`: endpoints being dialed and failed inbound links too
   std::vector<std::string> args;  // positional arguments, in order
   std::optional<std::string> help;  // --help / --version: print this and exit 0

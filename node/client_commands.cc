@@ -45,6 +45,25 @@ std::string valueText(const Json& slice) {
   return "base64:" + text(slice, "data_base64");
 }
 
+// `watch` lines stay lines: a longer value is cut, saying how long it was.
+constexpr size_t kMaxWatchValueChars = 100;
+std::string shortValueText(const Json& slice) {
+  std::string v = valueText(slice);
+  if (v.size() <= kMaxWatchValueChars) return v;
+  const size_t total = v.size();
+  v.resize(kMaxWatchValueChars);
+  // Do not cut a UTF-8 sequence in two.
+  while (!v.empty() && (static_cast<unsigned char>(v.back()) & 0xC0) == 0x80) v.pop_back();
+  if (!v.empty() && (static_cast<unsigned char>(v.back()) & 0x80)) v.pop_back();
+  return v + "... (" + std::to_string(total) + " bytes)";
+}
+
+// "17:18:11.123" of an event's ISO 8601 "at" (UTC), or blanks.
+std::string clockText(const Json& e) {
+  const std::string at = text(e, "at");
+  return at.size() >= 23 ? at.substr(11, 12) : std::string(12, ' ');
+}
+
 // The value of `set`: literal JSON, @FILE or @- (stdin), read with the size limit.
 Result<std::string> readValueArg(const std::string& arg) {
   if (arg.empty() || arg[0] != '@') return arg;
@@ -80,14 +99,15 @@ void printTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
 
 void printEvent(std::ostream& out, const Json& e) {
   std::string type = text(e, "type");
+  out << clockText(e) << "  ";
   if (type == "peer_joined" || type == "peer_updated")
     out << (type == "peer_joined" ? "peer joined  " : "peer updated ") << text(e, "device") << "  "
         << text(e, "name") << "  " << text(e, "address");
   else if (type == "peer_left")
-    out << "peer left    " << text(e, "device") << "  (" << text(e, "reason") << ")";
+    out << "peer left    " << text(e, "device") << "  " << text(e, "name") << "  (" << text(e, "reason") << ")";
   else if (type == "slice_updated")
     out << "slice        " << text(e, "store") << "  " << text(e, "device") << "  v" << text(e, "version") << "  "
-        << valueText(e);
+        << shortValueText(e);
   else if (type == "slice_removed")
     out << "slice gone   " << text(e, "store") << "  " << text(e, "device") << "  (" << text(e, "reason") << ")";
   else
@@ -243,12 +263,30 @@ int publish(ControlClient& c, const Invocation& inv, std::ostream& out, std::ost
   return kExitOk;
 }
 
+// `watch --snapshot`: what holds now, before the events that change it.
+void printSnapshot(std::ostream& out, const Json& r, bool json) {
+  if (json) {
+    out << dumpJson(Json{{"type", "snapshot"}, {"at", r["at"]}, {"peers", r["peers"]}, {"slices", r["slices"]}})
+        << std::endl;
+    return;
+  }
+  const std::string now = clockText(r) + "  ";
+  for (const auto& p : r["peers"])
+    out << now << "peer         " << text(p, "device") << "  " << text(p, "name") << "  " << text(p, "address") << "\n";
+  for (const auto& s : r["slices"])
+    out << now << "slice        " << text(s, "store") << "  " << text(s, "device") << "  v" << text(s, "version")
+        << "  " << shortValueText(s) << "\n";
+  out << now << "(snapshot: " << r["peers"].size() << " peer(s), " << r["slices"].size()
+      << " slice(s); events follow)" << std::endl;
+}
+
 // watch and subscribe: print notifications until the daemon goes away.
 int stream(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   const bool watch = inv.command == "watch";
-  auto r = watch ? c.call("watch", Json::object(), kCallTimeoutMs)
+  auto r = watch ? c.call("watch", inv.snapshot ? Json{{"snapshot", true}} : Json::object(), kCallTimeoutMs)
                  : c.call("subscribe", Json{{"ns", inv.args.at(0)}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
+  if (watch && inv.snapshot) printSnapshot(out, *r, inv.json);
   for (;;) {
     auto m = c.next(-1);
     if (!m) {

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 
 #include "base/log.h"
 #include "mesh/protocol_constants.h"
@@ -38,6 +40,17 @@ Result<Bytes> bytesParam(const Json& params) {
     return invalidArgument("data_base64 is not valid base64");
   out.resize(len);
   return out;
+}
+
+// "2026-12-07T17:18:11.123Z": the time stamp of every watch event.
+std::string isoTime(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];  // room for any int the compiler can imagine in each field
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
 }
 
 int64_t wallMs() {
@@ -230,9 +243,37 @@ Result<Json> ControlService::unsubscribe(Client& client, const Json& params) {
   return Json{{"unsubscribed", was}};
 }
 
-Result<Json> ControlService::watch(Client& client, const Json&) {
+Result<Json> ControlService::watch(Client& client, const Json& params) {
+  Json out{{"watching", true}};
+  if (!(params.contains("snapshot") && params["snapshot"] == true)) {
+    client.watching = true;
+    return out;
+  }
+  // Taken on the loop thread in the same turn that turned watching on, and written before any
+  // event: every change after it arrives as an event, none before it does. Slices are one flat
+  // list (each with its "store") so the reply nests no deeper than a `get` reply.
+  Json slices = Json::array();
+  size_t bytes = 0;
+  for (const auto& s : stores_.list()) {
+    auto got = stores_.get(s["store"].get<std::string>(), std::nullopt);
+    if (!got) continue;
+    for (auto& slice : (*got)["slices"]) {
+      bytes += slice.contains("value") ? dumpJson(slice["value"]).size() : 0;
+      if (bytes > kMaxWatchSnapshotBytes)
+        return tooLarge("the snapshot is over " + std::to_string(kMaxWatchSnapshotBytes >> 20) +
+                        " MiB of values: watch without it and `get` the stores one by one");
+      slice["store"] = s["store"];
+      slices.push_back(std::move(slice));
+    }
+  }
+  Client none;
+  auto peers = this->peers(none, Json::object());
+  out["snapshot"] = true;
+  out["at"] = isoTime(wallMs());
+  out["peers"] = peers ? (*peers)["peers"] : Json::array();
+  out["slices"] = std::move(slices);
   client.watching = true;
-  return Json{{"watching", true}};
+  return out;
 }
 
 Result<Json> ControlService::down(Client&, const Json&) {
@@ -275,7 +316,9 @@ Result<Json> ControlService::saveAllowList() {
   return allowList(none, Json());
 }
 
-void ControlService::broadcast(const Json& event) {
+void ControlService::broadcast(const Json& unstamped) {
+  Json event = unstamped;
+  event["at"] = isoTime(wallMs());
   if (event_listener_) event_listener_(event);
   Json message = rpc::notification("event", event);
   std::vector<ControlConnection*> targets;
@@ -292,19 +335,24 @@ size_t ControlService::watcherCount() const {
 }
 
 void ControlService::onPeerJoined(const PeerJoined& e) {
+  names_[e.peer.id] = e.peer.name;
   Json event = peerInfoJson(e.peer);
   event["type"] = "peer_joined";
   broadcast(event);
 }
 
 void ControlService::onPeerUpdated(const PeerUpdated& e) {
+  names_[e.peer.id] = e.peer.name;
   Json event = peerInfoJson(e.peer);
   event["type"] = "peer_updated";
   broadcast(event);
 }
 
 void ControlService::onPeerLeft(const PeerLeft& e) {
-  broadcast(Json{{"type", "peer_left"}, {"device", e.id.toString()}, {"reason", leaveReasonName(e.reason)}});
+  // The core has forgotten the peer by now: its name comes from the events before.
+  auto name = names_.extract(e.id);
+  broadcast(Json{{"type", "peer_left"}, {"device", e.id.toString()}, {"name", name ? name.mapped() : std::string()},
+                 {"reason", leaveReasonName(e.reason)}});
 }
 
 }  // namespace meshslice

@@ -35,6 +35,9 @@ struct DaemonInfo {
 };
 
 inline constexpr size_t kMaxSubscriptionsPerClient = 64;
+// `watch {"snapshot": true}`: at most this much value JSON (the client's unread-output limit is
+// 64 MiB).
+inline constexpr size_t kMaxWatchSnapshotBytes = 32 * 1024 * 1024;
 
 class ControlService final : public ControlHandler, public PeerObserver {
  public:
@@ -62,7 +65,8 @@ class ControlService final : public ControlHandler, public PeerObserver {
   void onPeerUpdated(const PeerUpdated& e) override;
   void onPeerLeft(const PeerLeft& e) override;
 
-  // Sends an `event` notification to every watching client.
+  // Sends an `event` notification to every watching client (and the event listener), with
+  // "at": the wall-clock time in ISO 8601 UTC.
   void broadcast(const Json& event);
   size_t watcherCount() const;
 
@@ -90,7 +94,7 @@ class ControlService final : public ControlHandler, public PeerObserver {
   Result<Json> publish(Client&, const Json& params);
   Result<Json> subscribe(Client&, const Json& params);
   Result<Json> unsubscribe(Client&, const Json& params);
-  Result<Json> watch(Client&, const Json&);
+  Result<Json> watch(Client&, const Json& params);
   Result<Json> down(Client&, const Json&);
   Result<Json> allow(Client&, const Json& params);
   Result<Json> revoke(Client&, const Json& params);
@@ -109,6 +113,7 @@ class ControlService final : public ControlHandler, public PeerObserver {
   std::map<uint64_t, Client> clients_;
   std::set<DeviceId> allowed_;  // mirrors the core's list once it is on
   bool allow_list_on_ = false;
+  std::map<DeviceId, std::string> names_;  // of known peers, for peer_left events
   static const std::map<std::string, Method, std::less<>> kMethods;
 };
 
