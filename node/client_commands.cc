@@ -3,7 +3,9 @@
 // programs.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -72,7 +74,8 @@ Result<std::string> readValueArg(const std::string& arg) {
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    if (!file) return ioError("cannot read " + path);
+    // Input the user named: a usage error (exit 2), with the OS's reason.
+    if (!file) return invalidArgument("cannot read " + path + ": " + std::strerror(errno));
     in = &file;
   }
   std::string data(kMaxSliceData + 1, '\0');
@@ -209,6 +212,10 @@ int ping(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostrea
 }
 
 int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  // As `set` does: a malformed store ID or device is the user's input, not the daemon's error.
+  if (Status st = validateStoreId(inv.args.at(0)); !st.isOk()) return fail(err, st);
+  if (inv.args.size() > 1)
+    if (auto id = DeviceId::parse(inv.args[1]); !id) return fail(err, invalidArgument("bad device ID: " + id.status().message()));
   Json params{{"store", inv.args.at(0)}};
   if (inv.args.size() > 1) params["device"] = inv.args[1];
   auto r = c.call("get", params, kCallTimeoutMs);
