@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "store/slice_delta.h"
+#include "store/slice_tree.h"
 
 namespace {
 
@@ -32,7 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (const auto* delta = std::get_if<SliceDelta>(&*decoded)) {
       DeltaRefusal why = DeltaRefusal::kUnknownBase;
       Result<Bytes> out = applySliceDelta(base, *delta, &why);
-      if (out.isOk() && (out->size() != delta->size || sliceDigest(*out) != delta->digest)) __builtin_trap();
+      const auto digestOf = [&](const Bytes& v) {
+        return delta->digest_kind == DeltaDigest::kTree ? sliceTree(v).root : sliceDigest(v);
+      };
+      if (out.isOk() && (out->size() != delta->size || digestOf(*out) != delta->digest)) __builtin_trap();
       if (!out.isOk() && why == DeltaRefusal::kUnknownBase) __builtin_trap();
     }
   }
@@ -51,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d.ops = std::move(*ops);
     Result<Bytes> rebuilt = applySliceDelta(base, d);
     if (!rebuilt.isOk() || *rebuilt != target) __builtin_trap();
+    // The same as a tree-checked delta: the leaves updated from the base's are the target's.
+    static const SliceTree base_tree = sliceTree(base);
+    d.digest_kind = DeltaDigest::kTree;
+    d.digest = sliceTree(target).root;
+    SliceTree tree;
+    rebuilt = applySliceDelta(base, d, nullptr, &base_tree, &tree);
+    if (!rebuilt.isOk() || *rebuilt != target || tree != sliceTree(target)) __builtin_trap();
   }
   return 0;
 }

@@ -65,10 +65,13 @@ inline constexpr std::string_view kCapabilityBus = "bus";    // Message envelope
 inline constexpr std::string_view kCapabilityRpc = "rpc";    // Request / Reply envelopes
 inline constexpr std::string_view kCapabilitySync = "sync";  // store sync on namespace ms.sync (§7)
 inline constexpr std::string_view kCapabilityDelta = "delta";  // slice deltas (§7.4, version 3)
-inline constexpr std::string_view kCapabilityLifecycle = "lifecycle";  // SliceRemoved (§7.6)
+// Deltas checked by a tree digest (§7.6, type 8); only with kCapabilityDelta.
+inline constexpr std::string_view kCapabilityDeltaTree = "delta-tree";
+inline constexpr std::string_view kCapabilityLifecycle = "lifecycle";  // SliceRemoved (§7.7)
 // What this build implements, in the order it sends them.
 inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus, kCapabilityRpc, kCapabilitySync,
-                                                          kCapabilityDelta, kCapabilityLifecycle};
+                                                          kCapabilityDelta, kCapabilityDeltaTree,
+                                                          kCapabilityLifecycle};
 
 // Namespaces starting with this prefix, in any letter case, belong to the library ("ms.sync").
 inline constexpr std::string_view kReservedNamespacePrefix = "ms.";

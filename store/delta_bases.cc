@@ -12,8 +12,10 @@ void DeltaBases::retain(const std::string& store, uint64_t version, Data data, c
       k.used = ++clock_;
       return;
     }
-  bytes_ += data->size();
-  kept.push_back({version, std::move(data), ++clock_});
+  Tree tree;
+  if (auto t = trees_.find(store); t != trees_.end() && t->second.first == version) tree = t->second.second;
+  kept.push_back({version, std::move(data), std::move(tree), ++clock_});
+  bytes_ += kept.back().bytes();
   while (kept.size() > kDeltaBasesPerStore) {
     auto victim = kept.begin();  // the oldest, unless a peer holds it and another is free
     for (auto it = kept.begin(); it != kept.end(); ++it)
@@ -21,7 +23,7 @@ void DeltaBases::retain(const std::string& store, uint64_t version, Data data, c
         victim = it;
         break;
       }
-    bytes_ -= victim->data->size();
+    bytes_ -= victim->bytes();
     kept.erase(victim);
   }
   evictOverBudget();
@@ -44,6 +46,20 @@ const SliceDigest& DeltaBases::digestOf(const std::string& store, uint64_t versi
   return it->second.second;
 }
 
+const SliceTree& DeltaBases::treeOf(const std::string& store, uint64_t version, ByteView data, uint64_t base,
+                                   const std::vector<DeltaOp>& ops) {
+  auto [it, inserted] = trees_.try_emplace(store);
+  if (!inserted && it->second.first == version && it->second.second) return *it->second.second;
+  const SliceTree* base_tree = nullptr;
+  if (auto k = kept_.find(store); k != kept_.end())
+    for (const Kept& kept : k->second)
+      if (kept.version == base) base_tree = kept.tree.get();
+  Tree tree = std::make_shared<const SliceTree>(base_tree ? sliceTreeAfter(*base_tree, data, ops) : sliceTree(data));
+  it->second = {version, std::move(tree)};
+  evictOverBudget();
+  return *it->second.second;
+}
+
 void DeltaBases::noDelta(const std::string& store, uint64_t base, uint64_t version) {
   auto& [v, bases] = no_delta_[store];
   if (v != version) v = version, bases.clear();
@@ -60,16 +76,18 @@ bool DeltaBases::knownNoDelta(const std::string& store, uint64_t base, uint64_t 
 void DeltaBases::forgetStore(const std::string& store) {
   auto it = kept_.find(store);
   if (it != kept_.end()) {
-    for (const Kept& k : it->second) bytes_ -= k.data->size();
+    for (const Kept& k : it->second) bytes_ -= k.bytes();
     kept_.erase(it);
   }
   digests_.erase(store);
+  trees_.erase(store);
   no_delta_.erase(store);
 }
 
 void DeltaBases::clear() {
   kept_.clear();
   digests_.clear();
+  trees_.clear();
   no_delta_.clear();
   bytes_ = 0;
 }
@@ -88,7 +106,7 @@ void DeltaBases::evictOverBudget() {
       for (size_t i = 0; i < kept.size(); ++i)
         if (!oldest_store || kept[i].used < (*oldest_store)[oldest].used) oldest_store = &kept, oldest = i;
     if (!oldest_store) return;
-    bytes_ -= (*oldest_store)[oldest].data->size();
+    bytes_ -= (*oldest_store)[oldest].bytes();
     oldest_store->erase(oldest_store->begin() + static_cast<ptrdiff_t>(oldest));
   }
 }

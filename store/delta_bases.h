@@ -3,7 +3,8 @@
 // section 5). One per StoreSyncAdapter, shared by all peers: peers normally hold the version
 // sent last, so one or two versions per store serve every peer.
 //
-// Bounded: at most kDeltaBasesPerStore versions per store and kMaxDeltaBaseBytes in all; past
+// Bounded: at most kDeltaBasesPerStore versions per store (each with its tree, 0.8 % of its
+// size, store/slice_tree.h) and kMaxDeltaBaseBytes in all; past
 // the total, the least recently used version goes first. A peer whose base is no longer kept
 // gets the full slice. Slices smaller than kMinDeltaSliceSize are never kept (they always go
 // in full). Loop thread only.
@@ -18,6 +19,7 @@
 
 #include "base/bytes.h"
 #include "store/slice_delta.h"
+#include "store/slice_tree.h"
 
 namespace meshslice {
 
@@ -45,6 +47,11 @@ class DeltaBases {
   Data find(const std::string& store, uint64_t version);
   // The digest of `data` as `version` of `store`, computed once per version.
   const SliceDigest& digestOf(const std::string& store, uint64_t version, ByteView data);
+  // The tree of `data` as `version` of `store`, computed once per version: from the kept tree
+  // of `base` and the `ops` that rebuild `data` from it (a rehash of the changed blocks only),
+  // or from `data` if that base has no tree. Kept with the version when it is retained.
+  const SliceTree& treeOf(const std::string& store, uint64_t version, ByteView data, uint64_t base,
+                          const std::vector<DeltaOp>& ops);
   // No delta from `base` to the current `version` of `store` was worth sending: remembered for
   // that version, so other peers and later flushes do not try the same diff again.
   void noDelta(const std::string& store, uint64_t base, uint64_t version);
@@ -57,15 +64,19 @@ class DeltaBases {
   size_t versions() const;
 
  private:
+  using Tree = std::shared_ptr<const SliceTree>;
   struct Kept {
     uint64_t version = 0;
     Data data;
+    Tree tree;  // may be null: computed from data when first needed
     uint64_t used = 0;
+    size_t bytes() const { return data->size() + (tree ? tree->memoryBytes() : 0); }
   };
   void evictOverBudget();
 
   std::map<std::string, std::deque<Kept>> kept_;
   std::map<std::string, std::pair<uint64_t, SliceDigest>> digests_;
+  std::map<std::string, std::pair<uint64_t, Tree>> trees_;  // of the version being sent
   std::map<std::string, std::pair<uint64_t, std::vector<uint64_t>>> no_delta_;  // version, bases
   size_t bytes_ = 0;
   uint64_t clock_ = 0;

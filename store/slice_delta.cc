@@ -7,6 +7,7 @@
 
 #include "base/msgpack_limits.h"
 #include "base/msgpack_writer.h"
+#include "store/slice_tree.h"
 
 namespace meshslice {
 
@@ -47,7 +48,8 @@ Status validate(const DeltaRefused& r) {
 void encodeBody(MsgpackWriter& w, const SliceDelta& d) {
   auto& p = w.packer();
   p.pack_array(kSliceDeltaArity);
-  p.pack_uint64(static_cast<uint64_t>(DeltaMessageType::kSliceDelta));
+  p.pack_uint64(static_cast<uint64_t>(d.digest_kind == DeltaDigest::kTree ? DeltaMessageType::kSliceDeltaTree
+                                                                         : DeltaMessageType::kSliceDelta));
   w.packStr(d.store_id);
   w.packBin(d.device_id.view());
   p.pack_uint64(d.base_version);
@@ -93,10 +95,11 @@ Status readOp(const msgpack::object& o, DeltaOp& op) {
   return Status::ok();
 }
 
-Result<DeltaMessage> decodeSliceDelta(Elements e) {
+Result<DeltaMessage> decodeSliceDelta(Elements e, DeltaDigest kind) {
   if (e.size() != kSliceDeltaArity)
     return malformed("slice_delta: " + std::to_string(e.size()) + " elements, expected 11");
   SliceDelta d;
+  d.digest_kind = kind;
   DeviceId::Raw raw;
   MS_RETURN_IF_ERROR(readStr(e[1], kMaxStoreIdLength, d.store_id, "slice_delta.store"));
   MS_RETURN_IF_ERROR(readBinExact(e[2], raw, "slice_delta.device"));
@@ -198,12 +201,14 @@ Result<DeltaMessage> decodeDeltaMessage(ByteView bytes) {
   MS_RETURN_IF_ERROR(readArray(handle->get(), 1, kMsgpackMaxContainer, e, "delta message"));
   uint64_t type = 0;
   MS_RETURN_IF_ERROR(readUint(e[0], UINT64_MAX, type, "delta message.type"));
-  if (type == uint64_t(DeltaMessageType::kSliceDelta)) return decodeSliceDelta(e);
+  if (type == uint64_t(DeltaMessageType::kSliceDelta)) return decodeSliceDelta(e, DeltaDigest::kValue);
+  if (type == uint64_t(DeltaMessageType::kSliceDeltaTree)) return decodeSliceDelta(e, DeltaDigest::kTree);
   if (type == uint64_t(DeltaMessageType::kDeltaRefused)) return decodeDeltaRefused(e);
   return malformed("delta message: type " + std::to_string(type));
 }
 
-Result<Bytes> applySliceDelta(ByteView base, const SliceDelta& delta, DeltaRefusal* why) {
+Result<Bytes> applySliceDelta(ByteView base, const SliceDelta& delta, DeltaRefusal* why, const SliceTree* base_tree,
+                              SliceTree* result_tree) {
   auto refuse = [why](DeltaRefusal reason, Status st) {
     if (why) *why = reason;
     return st;
@@ -227,8 +232,17 @@ Result<Bytes> applySliceDelta(ByteView base, const SliceDelta& delta, DeltaRefus
                base.begin() + static_cast<ptrdiff_t>(op.offset + op.length));
   }
   if (out.size() != delta.size) return refuse(DeltaRefusal::kMalformed, malformed("delta result shorter than declared"));
-  if (sliceDigest(out) != delta.digest)
-    return refuse(DeltaRefusal::kDigestMismatch, Status(Code::kAuthFailed, "delta result digest mismatch"));
+  if (delta.digest_kind == DeltaDigest::kValue) {
+    if (sliceDigest(out) != delta.digest)
+      return refuse(DeltaRefusal::kDigestMismatch, Status(Code::kAuthFailed, "delta result digest mismatch"));
+    return out;
+  }
+  SliceTree computed;
+  if (!base_tree) computed = sliceTree(base), base_tree = &computed;
+  SliceTree tree = sliceTreeAfter(*base_tree, out, delta.ops);
+  if (tree.root != delta.digest)
+    return refuse(DeltaRefusal::kDigestMismatch, Status(Code::kAuthFailed, "delta result tree root mismatch"));
+  if (result_tree) *result_tree = std::move(tree);
   return out;
 }
 

@@ -44,7 +44,18 @@ inline constexpr size_t kMaxDeltaOps = 4096;
 enum class DeltaMessageType : uint8_t {
   kSliceDelta = 6,
   kDeltaRefused = 7,
+  kSliceDeltaTree = 8,
 };
+
+// What a SliceDelta's digest is: sliceDigest() of the result (type 6, every delta peer) or its
+// tree root (type 8, peers with kCapabilityDeltaTree), which the receiver updates from the
+// leaves it keeps for the base instead of hashing the whole result.
+enum class DeltaDigest : uint8_t {
+  kValue = 0,
+  kTree = 1,
+};
+
+struct SliceTree;
 
 // One step of rebuilding the new data: copy `length` bytes from `offset` of the base, or
 // append `literal`. Lengths are >= 1 on the wire.
@@ -65,7 +76,8 @@ struct SliceDelta {
   int64_t updated_at = 0;          // SliceUpdate
   uint64_t incarnation = 0;
   uint64_t size = 0;               // bytes of the new data, <= kMaxSliceData
-  SliceDigest digest{};            // sliceDigest() of the new data
+  SliceDigest digest{};            // sliceDigest() or the tree root of the new data
+  DeltaDigest digest_kind = DeltaDigest::kValue;  // the message type: 6 or 8
   std::vector<DeltaOp> ops;        // <= kMaxDeltaOps
   friend bool operator==(const SliceDelta&, const SliceDelta&) = default;
 };
@@ -93,7 +105,8 @@ using DeltaMessage = std::variant<SliceDelta, DeltaRefused>;
 std::optional<uint64_t> peekSyncMessageType(ByteView bytes);
 inline bool isDeltaMessage(ByteView bytes) {
   auto type = peekSyncMessageType(bytes);
-  return type == uint64_t(DeltaMessageType::kSliceDelta) || type == uint64_t(DeltaMessageType::kDeltaRefused);
+  return type == uint64_t(DeltaMessageType::kSliceDelta) || type == uint64_t(DeltaMessageType::kDeltaRefused) ||
+         type == uint64_t(DeltaMessageType::kSliceDeltaTree);
 }
 
 // kInvalidArgument / kTooLarge naming the field that breaks a limit.
@@ -114,6 +127,9 @@ size_t encodedOpsSize(const std::vector<DeltaOp>& ops);
 // Rebuilds the new data from `base` and checks it: kMalformed for an op outside the base, a
 // zero-length op, a result whose size is not delta.size or above kMaxSliceData; kAuthFailed
 // if its digest is not delta.digest. `why` (if given) receives the refusal reason on error.
-Result<Bytes> applySliceDelta(ByteView base, const SliceDelta& delta, DeltaRefusal* why = nullptr);
+// A tree digest is checked with sliceTreeAfter() from `base_tree`, which must be the tree of
+// `base` (null: computed from `base`, a full hash); the result's tree goes to `result_tree`.
+Result<Bytes> applySliceDelta(ByteView base, const SliceDelta& delta, DeltaRefusal* why = nullptr,
+                              const SliceTree* base_tree = nullptr, SliceTree* result_tree = nullptr);
 
 }  // namespace meshslice

@@ -1,4 +1,4 @@
-// Store lifecycle on the wire (docs/STORES.md section 7, docs/PROTOCOL.md §7.6): an owner tells
+// Store lifecycle on the wire (docs/STORES.md section 7, docs/PROTOCOL.md §7.7): an owner tells
 // its peers that it deleted its slice of a store. Sent only to peers whose Hello lists
 // kCapabilityLifecycle; a peer without it keeps the slice until the owner goes offline.
 //

@@ -7,26 +7,30 @@
 
 namespace meshslice {
 
-SliceTable::SliceTable(DeviceId local_device) { local_.device_id = local_device; }
+SliceTable::SliceTable(DeviceId local_device) {
+  auto empty = std::make_shared<DeviceSlice>();
+  empty->device_id = local_device;
+  local_ = std::move(empty);
+}
 
 DeviceSlice SliceTable::nextLocal(Bytes data, int64_t wall_ms) const {
   DeviceSlice next;
-  next.device_id = local_.device_id;
-  next.version = nextLocalVersion(local_.version, wall_ms, floor_);
+  next.device_id = local_->device_id;
+  next.version = nextLocalVersion(local_->version, wall_ms, floor_);
   next.updated_at = wall_ms;
   next.data = std::move(data);
   return next;
 }
 
 DeviceSlice SliceTable::restampedLocal(uint64_t above, int64_t wall_ms) const {
-  DeviceSlice next = local_;
-  next.version = nextLocalVersion(local_.version, wall_ms, std::max(above, floor_));
+  DeviceSlice next = *local_;
+  next.version = nextLocalVersion(local_->version, wall_ms, std::max(above, floor_));
   return next;
 }
 
 void SliceTable::commitLocal(DeviceSlice slice) {
-  assert(slice.device_id == local_.device_id);
-  local_ = std::move(slice);
+  assert(slice.device_id == local_->device_id);
+  local_ = std::make_shared<const DeviceSlice>(std::move(slice));
 }
 
 void SliceTable::raiseFloor(uint64_t version) { floor_ = std::max(floor_, version); }
@@ -38,7 +42,7 @@ bool SliceTable::isNewer(const DeviceSlice& slice) const {
 }
 
 void SliceTable::putRemote(DeviceSlice slice) {
-  assert(slice.device_id != local_.device_id);
+  assert(slice.device_id != local_->device_id);
   DeviceId id = slice.device_id;
   remote_.insert_or_assign(id, std::move(slice));
 }

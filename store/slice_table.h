@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "store/device_slice.h"
@@ -15,8 +16,10 @@ class SliceTable {
  public:
   explicit SliceTable(DeviceId local_device);
 
-  const DeviceId& localDevice() const { return local_.device_id; }
-  const DeviceSlice& local() const { return local_; }
+  const DeviceId& localDevice() const { return local_->device_id; }
+  const DeviceSlice& local() const { return *local_; }
+  // The local slice itself: immutable, replaced (not changed) by commitLocal().
+  const std::shared_ptr<const DeviceSlice>& sharedLocal() const { return local_; }
   // The slice a local write of `data` at `wall_ms` produces (not yet committed).
   DeviceSlice nextLocal(Bytes data, int64_t wall_ms) const;
   // The current local data re-stamped with a version above max(`above`, floor).
@@ -39,7 +42,7 @@ class SliceTable {
   std::vector<HeldVersion> remoteVersions() const;
 
  private:
-  DeviceSlice local_;
+  std::shared_ptr<const DeviceSlice> local_;
   uint64_t floor_ = 0;
   std::map<DeviceId, DeviceSlice> remote_;
 };

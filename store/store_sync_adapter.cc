@@ -39,6 +39,7 @@ void StoreSyncAdapter::stop() {
   peers_.clear();
   held_.clear();
   bases_.clear();
+  remote_trees_.clear();
   for (auto& [id, store] : stores_) {
     store->setLocalChangeListener(nullptr);
     store->clearRemoteSlices();
@@ -77,6 +78,7 @@ Status StoreSyncAdapter::removeStore(const std::string& store_id) {
   incarnations_.erase(store_id);
   held_.forgetStore(store_id);
   bases_.forgetStore(store_id);
+  remote_trees_.dropStore(store_id);
   store->setLocalChangeListener(nullptr);
   store->clearRemoteSlices();
   for (auto& [peer_id, peer] : peers_) {
@@ -132,8 +134,11 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
       peer.delta = std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDelta) != p.capabilities.end();
       peer.lifecycle =
           std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityLifecycle) != p.capabilities.end();
+      peer.delta_tree =
+          std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDeltaTree) != p.capabilities.end();
     }
   peer.delta = peer.delta && options_.deltas && versionFor(peer) >= kDeltaProtocolVersion;
+  peer.delta_tree = peer.delta_tree && peer.delta && options_.tree_digests;
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the
   // request that ends its join phase. Our slices wait for its join request, which follows its
   // join digest: that says which of them it holds already.
@@ -203,7 +208,7 @@ void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
   }
 }
 
-void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer, const SliceUpdate& update) {
+void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer, SliceUpdate& update) {
   if (update.slice.device_id != from) {
     ++stats_.slices_spoofed;
     MS_LOG(kWarn, "sync") << "dropped a slice of " << update.slice.device_id.shortString()
@@ -221,15 +226,17 @@ void StoreSyncAdapter::handleUpdate(const DeviceId& from, const PeerState& peer,
     ++stats_.slices_unknown_store;
     return;
   }
-  applyFromOwner(from, peer, update.store_id, *store, update.slice, update.incarnation);
+  applyFromOwner(from, peer, update.store_id, *store, std::move(update.slice), update.incarnation);
 }
 
 void StoreSyncAdapter::applyFromOwner(const DeviceId& from, const PeerState& peer, const std::string& store_id,
-                                      ISyncableStore& store, const DeviceSlice& slice, uint64_t incarnation) {
-  switch (store.applyRemoteSlice(slice)) {
+                                      ISyncableStore& store, DeviceSlice&& slice, uint64_t incarnation) {
+  const uint64_t version = slice.version;
+  switch (store.takeRemoteSlice(std::move(slice))) {
     case ApplyResult::kApplied:
       ++stats_.slices_applied;
-      held_.record(store_id, from, slice.version, versionFor(peer) >= kIncarnationProtocolVersion ? incarnation : 0);
+      remote_trees_.drop(store_id, from);  // a tree-checked delta puts the new one back
+      held_.record(store_id, from, version, versionFor(peer) >= kIncarnationProtocolVersion ? incarnation : 0);
       break;
     case ApplyResult::kStale: ++stats_.slices_stale; break;
     case ApplyResult::kRejected: ++stats_.slices_rejected; break;
@@ -379,7 +386,7 @@ StoreSyncAdapter::EncodedSlice& StoreSyncAdapter::encodedLocal(const std::string
   auto [it, inserted] = cache.try_emplace(store_id);
   if (inserted) {
     ISyncableStore* store = findStore(store_id);
-    auto slice = std::make_shared<DeviceSlice>(store ? store->localSlice() : DeviceSlice{});
+    auto slice = store ? store->sharedLocalSlice() : std::make_shared<const DeviceSlice>();
     it->second.version = slice->version;
     it->second.slice = std::move(slice);
   }
@@ -392,8 +399,8 @@ ByteView StoreSyncAdapter::messageFor(const std::string& store_id, const PeerSta
   if (peer.delta && slice.slice->data.size() >= kMinDeltaSliceSize) {
     auto held = peer.holds.find(store_id);
     if (held != peer.holds.end() && held->second < slice.version) {
-      auto [it, fresh] = slice.deltas.try_emplace(held->second);
-      if (fresh) it->second = makeDelta(store_id, slice, held->second);
+      auto [it, fresh] = slice.deltas.try_emplace(std::make_pair(held->second, peer.delta_tree));
+      if (fresh) it->second = makeDelta(store_id, slice, held->second, peer.delta_tree);
       if (it->second) {
         is_delta = true;
         return *it->second;
@@ -436,7 +443,11 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache
       peer.sent[it->first] = slice.version;
       if (peer.delta) {
         peer.holds[it->first] = slice.version;
-        if (is_delta) ++stats_.deltas_sent, peer.delta_sent[it->first] = slice.version;
+        if (is_delta) {
+          ++stats_.deltas_sent;
+          if (peer.delta_tree) ++stats_.tree_deltas_sent;
+          peer.delta_sent[it->first] = slice.version;
+        }
         std::vector<uint64_t> held;  // bases peers will need
         for (const auto& [other_id, other] : peers_)
           if (auto h = other.holds.find(it->first); h != other.holds.end()) held.push_back(h->second);

@@ -54,6 +54,7 @@
 #include "base/env.h"
 #include "mesh/mesh_core.h"
 #include "store/delta_bases.h"
+#include "store/remote_trees.h"
 #include "store/held_incarnations.h"
 #include "store/slice_delta.h"
 #include "store/slice_removal.h"
@@ -79,6 +80,9 @@ struct AdapterOptions {
   // Send deltas to peers that take them (protocol 3 and capability "delta"). Receiving them is
   // always on.
   bool deltas = true;
+  // Check them with tree digests (type 8) for peers that also list "delta-tree"; off: type 6
+  // to every delta peer, as the previous build (mixed-build tests).
+  bool tree_digests = true;
   // A delta is sent only if it encodes to at most this share (percent) of the full slice:
   // above it the digest both sides compute would cost more than the bytes saved.
   size_t max_delta_percent = 25;
@@ -102,6 +106,8 @@ struct SyncStats {
   uint64_t slice_bytes_sent = 0;      // encoded SliceUpdates and SliceDeltas handed to the bus
   uint64_t deltas_sent = 0;
   uint64_t deltas_applied = 0;
+  uint64_t tree_deltas_sent = 0;     // of deltas_sent: checked by a tree digest (type 8)
+  uint64_t tree_deltas_applied = 0;  // of deltas_applied
   uint64_t deltas_stale = 0;          // for a version not newer than the one held: ignored
   uint64_t deltas_refused = 0;        // refused (DeltaRefused sent), by reason below
   uint64_t deltas_refused_unknown_base = 0;
@@ -175,6 +181,7 @@ class StoreSyncAdapter final : public PeerObserver {
     std::map<std::string, bool> dirty;     // store -> force (resend even if sent already)
     std::map<std::string, uint64_t> sent;  // store -> local version sent on this link
     bool delta = false;  // the link takes deltas (protocol 3, capability "delta", options)
+    bool delta_tree = false;  // ...checked by a tree digest (capability "delta-tree"): type 8
     // store -> a version of our slice from this incarnation the peer is known to hold (sent on
     // this link or reported by its digest): the base a delta to it may use.
     std::map<std::string, uint64_t> holds;
@@ -193,11 +200,11 @@ class StoreSyncAdapter final : public PeerObserver {
   void joinExchange(const DeviceId& peer, bool join_phase);
   void joinStore(const DeviceId& peer_id, PeerState& peer, const std::string& store_id);
   void onSyncMessage(const DeviceId& from, ByteView payload);
-  void handleUpdate(const DeviceId& from, const PeerState& peer, const SliceUpdate& update);
-  // Applies a slice of the sender's own (authenticated, for a registered store) and records the
-  // incarnation it came with.
+  void handleUpdate(const DeviceId& from, const PeerState& peer, SliceUpdate& update);
+  // Applies a slice of the sender's own (authenticated, for a registered store; its data is
+  // handed to the store, not copied) and records the incarnation it came with.
   void applyFromOwner(const DeviceId& from, const PeerState& peer, const std::string& store_id,
-                      ISyncableStore& store, const DeviceSlice& slice, uint64_t incarnation);
+                      ISyncableStore& store, DeviceSlice&& slice, uint64_t incarnation);
   void handleRequest(const DeviceId& from, PeerState& peer, const SliceRequest& request);
   void handleDigest(const DeviceId& from, PeerState& peer, const Digest& digest);
   void onLocalChanges();
@@ -210,7 +217,8 @@ class StoreSyncAdapter final : public PeerObserver {
     std::shared_ptr<const DeviceSlice> slice;
     Bytes message;         // the encoded SliceUpdate (current form)
     Bytes message_v1;      // the protocol 1 form
-    std::map<uint64_t, std::optional<Bytes>> deltas;  // base version -> SliceDelta (nullopt: none)
+    // (base version, tree digest) -> SliceDelta (nullopt: none)
+    std::map<std::pair<uint64_t, bool>, std::optional<Bytes>> deltas;
     bool to_delta_peer = false;  // sent to a peer that takes deltas: keep it as a base
   };
   using FlushCache = std::map<std::string, EncodedSlice>;
@@ -219,7 +227,8 @@ class StoreSyncAdapter final : public PeerObserver {
   void flushPeer(const DeviceId& id, PeerState& peer, FlushCache& cache);
   // The message that brings `peer` to `slice`: a delta if it can have one, else the full form.
   ByteView messageFor(const std::string& store_id, const PeerState& peer, EncodedSlice& slice, bool& is_delta);
-  std::optional<Bytes> makeDelta(const std::string& store_id, const EncodedSlice& slice, uint64_t base_version);
+  std::optional<Bytes> makeDelta(const std::string& store_id, const EncodedSlice& slice, uint64_t base_version,
+                                 bool tree);
   // Delta receiving (store/store_sync_adapter_delta.cc).
   void onDeltaMessage(const DeviceId& from, PeerState& peer, ByteView payload);
   void handleDelta(const DeviceId& from, PeerState& peer, const SliceDelta& delta);
@@ -261,6 +270,7 @@ class StoreSyncAdapter final : public PeerObserver {
   std::map<std::string, uint64_t> retracted_;
   HeldIncarnations held_;
   DeltaBases bases_;  // versions of our slices kept as delta bases
+  RemoteTrees remote_trees_;  // tree digests of remote slices that came as tree-checked deltas
   std::map<DeviceId, PeerState> peers_;
   Subscription subscription_;
   std::unique_ptr<Timer> anti_entropy_timer_;

@@ -8,7 +8,7 @@
 namespace meshslice {
 
 std::optional<Bytes> StoreSyncAdapter::makeDelta(const std::string& store_id, const EncodedSlice& slice,
-                                                 uint64_t base_version) {
+                                                 uint64_t base_version, bool tree) {
   const DeviceSlice& s = *slice.slice;
   if (bases_.knownNoDelta(store_id, base_version, s.version)) return std::nullopt;
   DeltaBases::Data base = bases_.find(store_id, base_version);
@@ -27,7 +27,12 @@ std::optional<Bytes> StoreSyncAdapter::makeDelta(const std::string& store_id, co
   delta.updated_at = s.updated_at;
   delta.incarnation = delta.base_incarnation;
   delta.size = s.data.size();
-  delta.digest = bases_.digestOf(store_id, s.version, s.data);
+  if (tree) {
+    delta.digest_kind = DeltaDigest::kTree;
+    delta.digest = bases_.treeOf(store_id, s.version, s.data, base_version, *ops).root;
+  } else {
+    delta.digest = bases_.digestOf(store_id, s.version, s.data);
+  }
   delta.ops = std::move(*ops);
   return encodeDeltaMessage(delta);
 }
@@ -84,12 +89,22 @@ void StoreSyncAdapter::handleDelta(const DeviceId& from, PeerState& peer, const 
   }
   Result<Bytes> data = Status(Code::kNotFound, "base no longer held");
   DeltaRefusal why = DeltaRefusal::kUnknownBase;
-  store->readRemoteData(from, delta.base_version, [&](ByteView base) { data = applySliceDelta(base, delta, &why); });
+  const bool tree = delta.digest_kind == DeltaDigest::kTree;
+  const SliceTree* base_tree =
+      tree ? remote_trees_.find(delta.store_id, from, delta.base_version, delta.base_incarnation) : nullptr;
+  SliceTree result_tree;
+  store->readRemoteData(from, delta.base_version, [&](ByteView base) {
+    data = applySliceDelta(base, delta, &why, base_tree, tree ? &result_tree : nullptr);
+  });
   if (!data) return refuseDelta(from, delta, why, data.status());
   DeviceSlice slice{from, delta.version, delta.updated_at, std::move(data).value()};
   const uint64_t applied_before = stats_.slices_applied;
-  applyFromOwner(from, peer, delta.store_id, *store, slice, delta.incarnation);
-  if (stats_.slices_applied != applied_before) ++stats_.deltas_applied;
+  applyFromOwner(from, peer, delta.store_id, *store, std::move(slice), delta.incarnation);
+  if (stats_.slices_applied == applied_before) return;
+  ++stats_.deltas_applied;
+  if (!tree) return;
+  ++stats_.tree_deltas_applied;
+  remote_trees_.put(delta.store_id, from, delta.version, delta.incarnation, std::move(result_tree));
 }
 
 void StoreSyncAdapter::refuseDelta(const DeviceId& from, const SliceDelta& delta, DeltaRefusal reason, const Status& why) {

@@ -7,8 +7,9 @@
 // - storeId() is immutable; any thread.
 // - localSlice(), remoteVersions() and raiseLocalVersionAbove() may be called from any thread;
 //   the adapter calls them on its loop thread.
-// - applyRemoteSlice(), removeRemoteSlice() and clearRemoteSlices() are called by the adapter
-//   on its loop thread only.
+// - sharedLocalSlice() like localSlice().
+// - applyRemoteSlice(), takeRemoteSlice(), removeRemoteSlice() and clearRemoteSlices() are
+//   called by the adapter on its loop thread only.
 // - The local-change listener may be called from any thread (whichever thread wrote the local
 //   slice). It must be quick and must not call back into the store: the adapter's only posts a
 //   task to its loop.
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,14 @@ class ISyncableStore {
   // Stores another device's slice if its version is newer than the one held for that device.
   // slice.device_id is already authenticated by the caller and is never the local device.
   virtual ApplyResult applyRemoteSlice(const DeviceSlice& slice) = 0;
+  // localSlice() shared instead of copied (a large slice is read on every flush): the slice it
+  // points to never changes (a write makes a new one). The default copies localSlice().
+  virtual std::shared_ptr<const DeviceSlice> sharedLocalSlice() const {
+    return std::make_shared<const DeviceSlice>(localSlice());
+  }
+  // applyRemoteSlice() of a slice the caller gives up, so that a store can keep its data
+  // without copying it. The default is the copying form.
+  virtual ApplyResult takeRemoteSlice(DeviceSlice&& slice) { return applyRemoteSlice(slice); }
   // Drops a device's slice (it went offline) and tells the store's users why.
   virtual void removeRemoteSlice(const DeviceId& device, LeaveReason reason) = 0;
   // Drops every remote slice (the adapter stops or lets go of the store).

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -167,24 +168,31 @@ class SyncedStore : public ISyncableStore {
       version = next.version;
       std::lock_guard lock(mutex_);
       table_.commitLocal(std::move(next));
-      local_value_ = value;
+      if constexpr (!kRawData) local_value_ = value;
       ++stats_.local_writes;
     }
     notifyLocalChange();
-    listeners_.emit(Event{LocalChanged{value, version}});
+    if (listeners_.size()) listeners_.emit(Event{LocalChanged{value, version}});
     return Status::ok();
   }
 
   // This device's value; T{} if nothing was written yet.
   T local() const {
     std::lock_guard lock(mutex_);
+    if constexpr (kRawData) return table_.local().data;
     return local_value_;
   }
   // Any device's value, the local one included once written; nullopt if none is held.
   std::optional<T> get(const DeviceId& device) const {
     std::lock_guard lock(mutex_);
     if (device == table_.localDevice()) {
-      return table_.local().version ? std::optional<T>(local_value_) : std::nullopt;
+      if (!table_.local().version) return std::nullopt;
+      if constexpr (kRawData) return table_.local().data;
+      return local_value_;
+    }
+    if constexpr (kRawData) {
+      const DeviceSlice* slice = table_.remote(device);
+      return slice ? std::optional<T>(slice->data) : std::nullopt;
     }
     auto it = remote_values_.find(device);
     return it == remote_values_.end() ? std::nullopt : std::optional<T>(it->second);
@@ -192,6 +200,12 @@ class SyncedStore : public ISyncableStore {
   // Every held value by device, the local one included once written.
   std::map<DeviceId, T> all() const {
     std::lock_guard lock(mutex_);
+    if constexpr (kRawData) {
+      std::map<DeviceId, T> out;
+      for (const auto& [id, slice] : table_.remotes()) out.emplace(id, slice.data);
+      if (table_.local().version) out.emplace(table_.localDevice(), table_.local().data);
+      return out;
+    }
     std::map<DeviceId, T> out = remote_values_;
     if (table_.local().version) out.emplace(table_.localDevice(), local_value_);
     return out;
@@ -216,7 +230,12 @@ class SyncedStore : public ISyncableStore {
     std::lock_guard lock(mutex_);
     return table_.local();
   }
-  ApplyResult applyRemoteSlice(const DeviceSlice& slice) override;
+  std::shared_ptr<const DeviceSlice> sharedLocalSlice() const override {
+    std::lock_guard lock(mutex_);
+    return table_.sharedLocal();
+  }
+  ApplyResult applyRemoteSlice(const DeviceSlice& slice) override { return takeRemoteSlice(DeviceSlice(slice)); }
+  ApplyResult takeRemoteSlice(DeviceSlice&& slice) override;
   void removeRemoteSlice(const DeviceId& device, LeaveReason reason) override;
   void clearRemoteSlices() override;
   std::vector<HeldVersion> remoteVersions() const override {
@@ -253,6 +272,10 @@ class SyncedStore : public ISyncableStore {
     std::lock_guard lock(change_mutex_);
     if (on_local_change_) on_local_change_();
   }
+
+  // RawStore's values are the slice data itself: kept once, in the table (a 1 MiB slice is
+  // not copied into a second map per update); local_value_ and remote_values_ stay empty.
+  static constexpr bool kRawData = std::is_same_v<Codec, RawCodec>;
 
   const std::string store_id_;
   const std::shared_ptr<SlicePersistence> persistence_;
@@ -303,13 +326,13 @@ Status SyncedStore<T, Codec>::restore() {
     slice.version = restarted;
   }
   std::lock_guard lock(mutex_);
-  local_value_ = std::move(value).value();
+  if constexpr (!kRawData) local_value_ = std::move(value).value();
   table_.commitLocal(std::move(slice));
   return Status::ok();
 }
 
 template <typename T, typename Codec>
-ApplyResult SyncedStore<T, Codec>::applyRemoteSlice(const DeviceSlice& slice) {
+ApplyResult SyncedStore<T, Codec>::takeRemoteSlice(DeviceSlice&& slice) {
   assert(slice.device_id != table_.localDevice());
   {
     std::lock_guard lock(mutex_);
@@ -319,7 +342,9 @@ ApplyResult SyncedStore<T, Codec>::applyRemoteSlice(const DeviceSlice& slice) {
     }
   }
   // Only the adapter's loop thread changes remote slices, so the check above still holds.
-  auto value = Codec::decode(slice.data);
+  // RawStore: the data cannot be invalid, and is copied only for an event someone listens to.
+  const bool event = listeners_.size() > 0;
+  Result<T> value = kRawData && !event ? Result<T>(T{}) : Codec::decode(slice.data);
   if (!value) {
     {
       std::lock_guard lock(mutex_);
@@ -330,13 +355,15 @@ ApplyResult SyncedStore<T, Codec>::applyRemoteSlice(const DeviceSlice& slice) {
                            << value.status().message();
     return ApplyResult::kRejected;
   }
+  const DeviceId device = slice.device_id;
+  const uint64_t version = slice.version;
   {
     std::lock_guard lock(mutex_);
-    table_.putRemote(slice);
-    remote_values_.insert_or_assign(slice.device_id, value.value());
+    table_.putRemote(std::move(slice));
+    if constexpr (!kRawData) remote_values_.insert_or_assign(device, value.value());
     ++stats_.applied;
   }
-  listeners_.emit(Event{PeerUpdated{slice.device_id, std::move(value).value(), slice.version}});
+  if (event) listeners_.emit(Event{PeerUpdated{device, std::move(value).value(), version}});
   return ApplyResult::kApplied;
 }
 

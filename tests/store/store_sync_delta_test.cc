@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "store/slice_tree.h"
 #include "store/store_sync_adapter.h"
 #include "store/synced_store.h"
 #include "tests/support/mesh_harness.h"
@@ -24,13 +25,14 @@ struct DeltaNode {
 };
 
 // Nodes that dial every earlier one. `old_build`: a version 2 peer (no "delta" capability, the
-// version 2 sync forms).
+// version 2 sync forms). `no_tree`: a version 3 peer of the build before tree digests ("delta"
+// but not "delta-tree": it gets type 6 deltas only).
 class DeltaCluster {
  public:
   ~DeltaCluster() {
     for (auto& n : nodes) n->adapter.reset();
   }
-  DeltaNode& add(bool old_build = false) {
+  DeltaNode& add(bool old_build = false, bool no_tree = false) {
     std::vector<std::string> dial;
     for (auto& n : h.nodes) dial.push_back(n->address);
     MeshOptions mo;
@@ -38,6 +40,10 @@ class DeltaCluster {
     if (old_build) {
       mo.capabilities = {"bus", "rpc", "sync"};
       ao.max_protocol_version = 2;
+    }
+    if (no_tree) {
+      mo.capabilities = {"bus", "rpc", "sync", "delta"};
+      ao.tree_digests = false;
     }
     auto dn = std::make_unique<DeltaNode>();
     dn->node = &h.addNode(mo, dial);
@@ -163,6 +169,39 @@ TEST(StoreSyncDelta, AMixedMeshWithVersion2PeersConverges) {
   EXPECT_EQ(old_peer.stats().malformed, 0u) << "it never saw a message type it does not know";
   EXPECT_EQ(b.stats().deltas_applied, 10u);
   EXPECT_EQ(b.stats().deltas_refused + a.stats().deltas_refused + old_peer.stats().deltas_refused, 0u);
+}
+
+// Peers with and without "delta-tree": each gets the delta form it knows (type 8 / type 6),
+// and every edit of either arrives byte-exact everywhere.
+TEST(StoreSyncDelta, AMixedMeshWithAndWithoutTreeDigestsConverges) {
+  DeltaCluster c;
+  DeltaNode& a = c.add();
+  DeltaNode& no_tree = c.add(false, /*no_tree=*/true);
+  DeltaNode& b = c.add();
+  ASSERT_TRUE(c.h.allConnected());
+  std::mt19937_64 rng(8);
+  Bytes value = randomBytes(rng, 96 * 1024);
+  Bytes other = randomBytes(rng, 96 * 1024);
+  ASSERT_TRUE(a.store->set(value).isOk());
+  ASSERT_TRUE(no_tree.store->set(other).isOk());
+  ASSERT_TRUE(c.settle(a, value));
+  ASSERT_TRUE(c.settle(no_tree, other));
+  for (int round = 0; round < 12; ++round) {
+    value = randomEdit(rng, value);
+    other = randomEdit(rng, other);
+    ASSERT_TRUE(a.store->set(value).isOk());
+    ASSERT_TRUE(no_tree.store->set(other).isOk());
+    ASSERT_TRUE(c.settle(a, value)) << "round " << round;
+    ASSERT_TRUE(c.settle(no_tree, other)) << "round " << round;
+  }
+  EXPECT_EQ(a.stats().deltas_sent, 24u) << "every edit as a delta to both peers";
+  EXPECT_EQ(a.stats().tree_deltas_sent, 12u) << "tree digests only to the peer that lists them";
+  EXPECT_EQ(no_tree.stats().tree_deltas_sent, 0u);
+  EXPECT_EQ(b.stats().tree_deltas_applied, 12u);
+  EXPECT_EQ(no_tree.stats().tree_deltas_applied, 0u);
+  EXPECT_EQ(b.stats().deltas_applied, 24u);
+  EXPECT_EQ(a.stats().deltas_refused + b.stats().deltas_refused + no_tree.stats().deltas_refused, 0u);
+  EXPECT_EQ(no_tree.stats().malformed, 0u);
 }
 
 TEST(StoreSyncDelta, APeerThatRestartsBetweenVersionsGetsTheFullSliceThenDeltas) {
@@ -304,6 +343,47 @@ TEST_F(Refusals, HostileDeltasAreRefusedCountedAndNeverApplied) {
   ASSERT_TRUE(a->store->set(value).isOk());
   ASSERT_TRUE(c.settle(*a, value));
   EXPECT_EQ(s.deltas_applied, 1u);
+}
+
+// Type 8 (tree digest) with b holding the tree of its base (v2 came as a tree-checked delta):
+// roots that are not the result's are refused, the held slice stays, the next edit arrives.
+TEST_F(Refusals, HostileTreeDeltasAreRefusedWithTheBaseTreeKept) {
+  value = randomEdit(rng, value);
+  ASSERT_TRUE(a->store->set(value).isOk());
+  ASSERT_TRUE(c.settle(*a, value));
+  ASSERT_EQ(b->stats().tree_deltas_applied, 1u);
+  const uint64_t v2 = versionOf(*a->store), incarnation = a->adapter->incarnationOf("doc");
+  auto hostile = [&](auto mutate) {
+    SliceDelta d;
+    d.store_id = "doc";
+    d.device_id = a->id();
+    d.base_version = v2, d.base_incarnation = incarnation, d.version = v2 + 1, d.incarnation = incarnation;
+    Bytes next = value;
+    next[5000] ^= 0xff;
+    d.size = next.size();
+    d.digest_kind = DeltaDigest::kTree;
+    d.digest = sliceTree(next).root;
+    DeltaOp head, lit, rest;
+    head.copy = true, head.offset = 0, head.length = 5000;
+    lit.literal = {next[5000]};
+    rest.copy = true, rest.offset = 5001, rest.length = next.size() - 5001;
+    d.ops = {head, lit, rest};
+    mutate(d, next);
+    ASSERT_TRUE(a->node->core->bus().sendReserved(b->id(), kSyncNamespace, encodeDeltaMessage(d)).isOk());
+    c.h.env.advance(10 * kMillis);
+  };
+  hostile([](SliceDelta& d, const Bytes&) { d.digest[0] ^= 1; });                 // a root nobody has
+  hostile([](SliceDelta& d, const Bytes& next) { d.digest = sliceDigest(next); });  // type 6's digest
+  hostile([&](SliceDelta& d, const Bytes&) { d.digest = sliceTree(value).root; }); // the base's root
+  hostile([](SliceDelta& d, const Bytes&) { d.ops[2].offset = 5000, d.ops[2].length -= 1, d.ops.push_back(d.ops[1]); });
+  const SyncStats& s = b->stats();
+  EXPECT_EQ(s.deltas_refused_digest, 4u);
+  EXPECT_EQ(s.tree_deltas_applied, 1u);
+  EXPECT_EQ(*b->store->get(a->id()), value) << "never a wrong value";
+  value = randomEdit(rng, value);
+  ASSERT_TRUE(a->store->set(value).isOk());
+  ASSERT_TRUE(c.settle(*a, value));
+  EXPECT_EQ(s.tree_deltas_applied, 2u) << "the kept tree still serves the owner's next delta";
 }
 
 TEST_F(Refusals, ADeltaToAVersionFarAheadOfOurClockIsIgnoredLikeSuchASliceUpdate) {
