@@ -264,8 +264,14 @@ typedef struct ms_store ms_store;
 /* A store on `node` (running or not: a store made before ms_node_start() syncs from the
  * start). MS_ERR_ALREADY_EXISTS for a second store with the same ID on the node. */
 int ms_store_new(ms_node* node, const char* store_id, ms_store** out);
-/* Stops syncing the store and frees it. NULL is ignored. */
+/* Stops syncing the store and frees it. NULL is ignored. Peers keep this device's value until
+ * this device goes offline. */
 void ms_store_free(ms_store* store);
+/* Deletes this device's value from the mesh and frees the store (as ms_store_free(); its
+ * listeners must be freed first). Peers whose build supports it (capability "lifecycle",
+ * docs/STORES.md section 7) drop the value at once, and a peer that missed it is told again
+ * when its digest still lists it; older peers keep it until this device goes offline. */
+int ms_store_delete(ms_store* store);
 
 /* Replaces this device's value; peers get it within moments. Any thread. */
 int ms_store_set(ms_store* store, const void* data, size_t len);
@@ -292,7 +298,8 @@ int ms_store_each(ms_store* store, ms_slice_fn fn, void* user, size_t* count);
 
 typedef enum ms_store_event_kind {
   MS_STORE_PEER_UPDATED = 1, /* a peer's new value: `slice` */
-  MS_STORE_PEER_REMOVED = 2  /* a peer went offline: `slice.device_id` and `reason` */
+  MS_STORE_PEER_REMOVED = 2  /* a peer went offline (or deleted its value, reason "removed"):
+                                `slice.device_id` and `reason` */
 } ms_store_event_kind;
 typedef struct ms_store_event {
   ms_store_event_kind kind;

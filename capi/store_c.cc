@@ -29,7 +29,8 @@ void forget(ms_node* n, ms_store* s) {
   std::erase(n->stores, s);
 }
 
-void freeStore(ms_store* s);
+// retract: ms_store_delete(), which also tells peers to drop this device's value.
+void freeStore(ms_store* s, bool retract = false);
 
 }  // namespace
 
@@ -79,22 +80,35 @@ void ms_store_free(ms_store* s) {
   });
 }
 
+int ms_store_delete(ms_store* s) {
+  MS_CAPI_REQUIRE(s);
+  if (s->listeners.load() != 0) misuse(__func__, "the store still has listeners: free them first");
+  return guard([s] {
+    freeStore(s, true);
+    return ok();
+  });
+}
+
 }  // extern "C"
 
 namespace {
 
-void freeStore(ms_store* s) {
+void freeStore(ms_store* s, bool retract) {
   ms_node* n = s->owner;
   forget(n, s);
   const std::string id = s->store->storeId();
+  auto unregister = [n, &id, retract] {
+    if (!n->adapter) return Status::ok();
+    return retract ? n->adapter->retractStore(id) : n->adapter->removeStore(id);
+  };
   if (n->node->onLoopThread() && n->state.load() != NodeState::kCreated) {
     // Perhaps inside this store's own event: unregister now, destroy on a later turn, when
     // the adapter and the store are done with the current call. If the loop refuses the task,
     // dropping it releases the store here.
-    if (n->adapter) n->adapter->removeStore(id).ignore();
+    unregister().ignore();
     n->node->loop().post([keep = std::move(s->store)] {});
   } else {
-    onLoop(n, [&](MeshCore&) { return n->adapter ? n->adapter->removeStore(id) : Status::ok(); }).ignore();
+    onLoop(n, [&](MeshCore&) { return unregister(); }).ignore();
   }
   delete s;
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "mesh/link_diagnosis.h"
 
 namespace meshslice {
 
@@ -15,6 +16,17 @@ const char* dialStateName(DialState state) {
   }
   return "?";
 }
+
+namespace {
+// A failed connect as `peers --all` shows it: in words, with the transport's reason.
+Status connectFailure(const Status& st) {
+  LinkFailureFacts facts;
+  facts.reason = st;
+  facts.connect_failed = true;
+  facts.initiator = true;
+  return Status(st.code(), describeLinkFailure(facts));
+}
+}  // namespace
 
 DialerSet::DialerSet(Env& env, Transport& transport, DialerOptions options, IsLinked linked,
                      Connected connected, Failed failed)
@@ -66,7 +78,7 @@ void DialerSet::dial(Dialer& d) {
   });
   if (st.isOk()) return;
   d.connecting = false;
-  noteFailure(endpoint, st);
+  noteFailure(endpoint, connectFailure(st));
   if (st.code() == Code::kInvalidArgument) {  // not an address this transport can ever dial
     MS_LOG(kWarn, "mesh") << "cannot dial " << endpoint << ": " << st.toString();
     return;
@@ -83,7 +95,7 @@ void DialerSet::onResult(const std::string& endpoint, Result<std::unique_ptr<Lin
     return;
   }
   MS_LOG(kDebug, "mesh") << "dial " << endpoint << ": " << result.status().toString();
-  noteFailure(endpoint, result.status());
+  noteFailure(endpoint, connectFailure(result.status()));
   failed_(endpoint, result.status());
   if (Dialer* d = find(endpoint)) retryLater(*d);  // the callee may have erased it
 }

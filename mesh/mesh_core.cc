@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "mesh/link_diagnosis.h"
 #include "transport/address.h"
 
 namespace meshslice {
@@ -184,6 +185,8 @@ void MeshCore::onSessionEstablished(PeerSession& s) {
     return;
   }
   if (options_.use_allow_list && !options_.allow_list.count(id)) {
+    // Say why (docs/PROTOCOL.md §6.3): the refused node shows it instead of a bare close.
+    s.send(Goodbye{kGoodbyeNotAllowed}).ignore();
     s.closeFor(LinkError::kNotAllowed, "device " + id.toString() + " is not on the allow-list");
     return;
   }
@@ -242,6 +245,8 @@ void MeshCore::onSessionEnvelope(PeerSession& s, Envelope&& envelope) {
   if (std::holds_alternative<Heartbeat>(envelope)) return;
   if (auto* bye = std::get_if<Goodbye>(&envelope)) {
     MS_LOG(kInfo, "mesh") << "goodbye from " << s.peerId().shortString() << ": " << bye->reason;
+    if (bye->reason == kGoodbyeNotAllowed && !s.dialedEndpoint().empty())
+      dialers_.noteFailure(s.dialedEndpoint(), Status(Code::kPermissionDenied, "the peer refused us: not on its allow-list"));
     DeviceId id = s.peerId();
     auto it = peers_.find(id);
     if (it != peers_.end() && it->second.session == &s) {
@@ -302,7 +307,7 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
   // A dialed link that dropped: dial again, at once if it had been up for a while, else with
   // growing backoff (a peer that accepts and then rejects us must not cause a dial storm).
   const bool was_stable = s.established() && env_.now() - s.establishedAt() >= options_.heartbeat_interval;
-  if (!s.established() && !s.dialedEndpoint().empty()) dialers_.noteFailure(s.dialedEndpoint(), reason);
+  noteLinkFailure(s, reason);
   Dialer* d = s.dialedEndpoint().empty() ? nullptr : dialers_.find(s.dialedEndpoint());
   if (d && running_) {
     if (!s.established() && d->quick_retries < kMaxQuickRedials && awaitingRedial(d->endpoint)) {
@@ -334,6 +339,32 @@ void MeshCore::onSessionClosed(PeerSession& s, const Status& reason) {
     }
   }
   destroyLater(&s);
+}
+
+void MeshCore::noteLinkFailure(PeerSession& s, const Status& reason) {
+  auto error = s.error();
+  const bool refused = error == LinkError::kNotAllowed || error == LinkError::kSelfConnection;
+  if (s.established() && !refused) return;  // a link that worked: liveness tells the rest
+  LinkFailureFacts facts{reason, error, false, s.initiator(), !s.peerId().isZero(), s.established()};
+  std::string words = describeLinkFailure(facts);
+  if (!s.dialedEndpoint().empty()) {
+    if (!s.established()) dialers_.noteFailure(s.dialedEndpoint(), Status(reason.code(), words));
+  } else if (reason.code() != Code::kAlreadyExists && error != LinkError::kSelfConnection) {
+    inbound_failures_.note(s.remoteAddress(), s.peerId(), std::move(words), env_.now());
+  }
+}
+
+std::string MeshCore::peerListenAddress(const DeviceId& id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? std::string() : it->second.redial_endpoint;
+}
+
+bool MeshCore::configuredEndpoint(const std::string& endpoint) const {
+  if (const Dialer* d = dialers_.find(endpoint); d && d->pinned) return true;
+  for (const auto& [key, endpoints] : adverts_)
+    if (key.first == static_discovery_.get() && std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end())
+      return true;
+  return false;
 }
 
 void MeshCore::countLinkError(const PeerSession& s, LinkError error, const Status& reason) {

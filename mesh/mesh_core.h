@@ -33,6 +33,7 @@
 #include "mesh/discovery.h"
 #include "mesh/failure_log_limiter.h"
 #include "mesh/identity.h"
+#include "mesh/inbound_failures.h"
 #include "mesh/link_error.h"
 #include "mesh/message_bus.h"
 #include "mesh/peer_events.h"
@@ -148,6 +149,13 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   bool isConnected(const DeviceId& id) const;
   // Every endpoint being dialed, with its state and last error (diagnostics).
   std::vector<DialerInfo> dialers() const { return dialers_.snapshot(); }
+  // Links peers opened to us that failed (another mesh secret, refused, ...), per host.
+  std::vector<InboundFailure> inboundFailures() const { return inbound_failures_.snapshot(); }
+  // Whether an endpoint was configured (static peer, addEndpoint) rather than discovered.
+  bool configuredEndpoint(const std::string& endpoint) const;
+  // The address a peer listens on (the one we dial it at), not its link's ephemeral port;
+  // empty if unknown.
+  std::string peerListenAddress(const DeviceId& id) const;
   const MeshStats& stats() const {
     stats_.links_dialed = dialers_.totalAttempts();
     return stats_;
@@ -173,6 +181,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::optional<PeerLinkState> linkState(const DeviceId& peer) const;
   TrafficTotals traffic() const;
   const MeshOptions& options() const { return options_; }
+  // The core's clock (diagnostics report ages against it).
+  Micros now() const { return env_.now(); }
 
  private:
   struct Peer {
@@ -200,6 +210,8 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   void onSessionMessage(PeerSession& s, std::string_view ns, ByteView payload) override;
   void onSessionClosed(PeerSession& s, const Status& reason) override;
   void onSessionDrained(PeerSession& s) override;
+  // Records why a link failed, in words, for its dialer or in inbound_failures_.
+  void noteLinkFailure(PeerSession& s, const Status& reason);
   void countLinkError(const PeerSession& s, LinkError error, const Status& reason);
   void logHandshakeFailure(const PeerSession& s, const Status& reason);
   bool preferNew(const PeerSession& current, const PeerSession& candidate) const;
@@ -231,6 +243,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   std::vector<std::unique_ptr<PeerSession>> sessions_;
   std::map<DeviceId, Peer> peers_;
   DialerSet dialers_;
+  InboundFailures inbound_failures_;
   std::map<DeviceId, PeerRateLimit> rate_limits_;  // per linked device; dropped on eviction
   std::vector<DiscoverySource*> discovery_;
   std::unique_ptr<StaticDiscovery> static_discovery_;  // options_.static_peers

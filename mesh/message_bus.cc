@@ -114,6 +114,16 @@ Status MessageBus::sendImpl(const DeviceId& peer, std::string_view ns, ByteView 
 Status MessageBus::request(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout,
                            ReplyFn done) {
   MS_RETURN_IF_ERROR(validateNamespace(ns, false));
+  return requestImpl(peer, ns, payload, timeout, std::move(done));
+}
+Status MessageBus::requestReserved(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout,
+                                   ReplyFn done) {
+  MS_RETURN_IF_ERROR(validateNamespace(ns, true));
+  return requestImpl(peer, ns, payload, timeout, std::move(done));
+}
+
+Status MessageBus::requestImpl(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout,
+                               ReplyFn done) {
   if (payload.size() > kMaxPayloadSize) return tooLarge("payload too large");
   uint32_t id = next_request_id_++;
   if (next_request_id_ == 0) next_request_id_ = 1;

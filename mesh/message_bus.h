@@ -114,6 +114,7 @@ class MessageBus {
   Result<Subscription> subscribeReserved(std::string_view ns, MessageHandler handler);
   Result<PublishResult> publishReserved(std::string_view ns, ByteView payload);
   Status sendReserved(const DeviceId& peer, std::string_view ns, ByteView payload);
+  Status requestReserved(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout, ReplyFn done);
 
   // From MeshCore.
   void onEnvelope(const DeviceId& from, Envelope& envelope);
@@ -139,6 +140,7 @@ class MessageBus {
   Result<Subscription> add(std::string_view ns, bool reserved, MessageHandler m, RequestHandler r);
   Result<PublishResult> publishImpl(std::string_view ns, ByteView payload);
   Status sendImpl(const DeviceId& peer, std::string_view ns, ByteView payload);
+  Status requestImpl(const DeviceId& peer, std::string_view ns, ByteView payload, Micros timeout, ReplyFn done);
   void sendReply(const DeviceId& peer, uint32_t id, ReplyCode code, ByteView payload);
   void finishRequest(uint32_t id, Result<Bytes> result);
   void unsubscribe(const std::string& ns);

@@ -9,6 +9,7 @@ const char* leaveReasonName(LeaveReason reason) {
     case LeaveReason::kLinkLost: return "link-lost";
     case LeaveReason::kRevoked: return "revoked";
     case LeaveReason::kStopped: return "stopped";
+    case LeaveReason::kRemoved: return "removed";
   }
   return "?";
 }

@@ -15,8 +15,11 @@ enum class LeaveReason {
   kLinkLost,  // the link closed and no new one came within the grace period
   kRevoked,   // removed from the allow-list
   kStopped,   // this node is stopping
+  // Store lifecycle only, never a peer eviction (so not in kLeaveReasonCount): the owner
+  // deleted its slice of the store (store/slice_removal.h).
+  kRemoved,
 };
-inline constexpr size_t kLeaveReasonCount = 5;
+inline constexpr size_t kLeaveReasonCount = 5;  // the reasons a peer can leave for
 const char* leaveReasonName(LeaveReason reason);
 
 struct PeerInfo {

@@ -67,10 +67,12 @@ inline constexpr std::string_view kCapabilitySync = "sync";  // store sync on na
 inline constexpr std::string_view kCapabilityDelta = "delta";  // slice deltas (§7.4, version 3)
 // Deltas checked by a tree digest (§7.6, type 8); only with kCapabilityDelta.
 inline constexpr std::string_view kCapabilityDeltaTree = "delta-tree";
-inline constexpr std::string_view kCapabilityContract = "contract";  // store contracts (§7.7)
+inline constexpr std::string_view kCapabilityContract = "contract";    // store contracts (§7.7)
+inline constexpr std::string_view kCapabilityLifecycle = "lifecycle";  // SliceRemoved (§7.8)
 // What this build implements, in the order it sends them.
-inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus,   kCapabilityRpc,       kCapabilitySync,
-                                                          kCapabilityDelta, kCapabilityDeltaTree, kCapabilityContract};
+inline constexpr std::string_view kBuildCapabilities[] = {kCapabilityBus,      kCapabilityRpc,       kCapabilitySync,
+                                                          kCapabilityDelta,    kCapabilityDeltaTree, kCapabilityContract,
+                                                          kCapabilityLifecycle};
 
 // Namespaces starting with this prefix, in any letter case, belong to the library ("ms.sync").
 inline constexpr std::string_view kReservedNamespacePrefix = "ms.";

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <algorithm>
 #include <optional>
 #include <sstream>
 
@@ -35,24 +36,39 @@ struct RawFlags {
   std::string state_dir, log_level, log_format, name, listen, config, http, control_group;
   std::vector<std::string> interfaces, peers, stores, http_origins;
   std::string pos1, pos2;  // positional arguments of the client and mesh commands
+  std::vector<std::string> help_topic;  // `help COMMAND [SUBCOMMAND]`
   bool mdns = true;
+  bool verbose = false;
   unsigned mdns_port = 0;
 };
 
+// Told after `up`'s own options: the global ones, which `up --help` would not show otherwise.
+constexpr char kUpFooter[] =
+    "\nGlobal options (before or after the command):\n"
+    "  --state-dir DIR    identity, mesh key, stores and control socket (default: $MESHSLICE_STATE_DIR,\n"
+    "                     else $XDG_STATE_HOME/meshslice, else ~/.local/state/meshslice)\n"
+    "  --log-level LEVEL  trace|debug|info|warn|error|off (default: info for up, warn for other commands;\n"
+    "                     $MESHSLICE_LOG_LEVEL)\n"
+    "  -v, --verbose      more log lines: debug (unless --log-level is given)\n"
+    "Every setting can also come from the config file and the environment (docs/CLI.md).\n";
+
 void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* up = app.add_subcommand("up", "Run a node in the foreground until SIGINT/SIGTERM or `meshslice down`");
-  up->add_option("--config", f.config, "Config file (default: <state-dir>/meshslice.conf if present)");
-  up->add_option("--name", f.name, "Display name of this device");
+  up->footer(kUpFooter);
+  up->add_option("--config", f.config, "Config file (default: <state-dir>/meshslice.conf if present; $MESHSLICE_CONFIG)");
+  up->add_option("--name", f.name, "Display name of this device (default: the one in the identity; the host name for a new one)");
   up->add_option("--control-group", f.control_group,
                  "Let this group's members use the control socket (mode 0660); default: owner only (0600)");
-  up->add_option("--listen", f.listen, "TCP listen address HOST:PORT (port 0 picks one)");
-  up->add_option("--interface", f.interfaces, "Limit mDNS (and listening) to this interface; repeatable")
+  up->add_option("--listen", f.listen, "TCP listen address HOST:PORT (default: 0.0.0.0:0, every IPv4 address, a free port)");
+  up->add_option("--interface", f.interfaces, "Limit mDNS (and listening) to this interface; repeatable (default: every multicast interface)")
       ->allow_extra_args(false);
-  up->add_option("--peer", f.peers, "Static peer HOST:PORT; repeatable")->allow_extra_args(false);
-  up->add_option("--store", f.stores, "Open this store at start; repeatable")->allow_extra_args(false);
-  up->add_flag("--mdns,!--no-mdns", f.mdns, "Use mDNS discovery (default on)");
-  up->add_option("--http", f.http, "Serve the HTTP API and dashboard on HOST:PORT (e.g. 127.0.0.1:7071; default off)");
-  up->add_option("--http-origin", f.http_origins, "Browser origin allowed to use the HTTP API; repeatable")
+  up->add_option("--peer", f.peers, "Static peer HOST:PORT to dial; repeatable (default: none). Without mDNS every node needs one it can reach")
+      ->allow_extra_args(false);
+  up->add_option("--store", f.stores, "Open this store at start; repeatable (default: none; stores also open on first use)")
+      ->allow_extra_args(false);
+  up->add_flag("--mdns,!--no-mdns", f.mdns, "Use mDNS discovery on the LAN (default: on)");
+  up->add_option("--http", f.http, "Serve the HTTP API and dashboard on HOST:PORT (e.g. 127.0.0.1:7071; default: off)");
+  up->add_option("--http-origin", f.http_origins, "Browser origin allowed to use the HTTP API; repeatable (default: none)")
       ->allow_extra_args(false);
   up->add_option("--mdns-port", f.mdns_port, "mDNS UDP port (tests)")->group("")->check(CLI::Range(1, 65535));
 
@@ -66,9 +82,13 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   join->add_flag("--force", inv.force, "Replace the current mesh (its key is kept as mesh.key.old, .old.1, ...)");
   mesh->add_subcommand("allow", "Put a device on the allow-list")->add_option("device", f.pos1, "Device ID")->required();
   mesh->add_subcommand("revoke", "Take a device off the allow-list")->add_option("device", f.pos1, "Device ID")->required();
+  mesh->add_subcommand("allow-list", "Print the allow-list (or that it is off: anyone with the invite may join)");
 
   app.add_subcommand("status", "Show the running node");
-  app.add_subcommand("peers", "List connected peers");
+  app.add_subcommand("peers", "List connected peers")
+      ->add_flag("--all", inv.all, "Also every endpoint being dialed (state, last error in words) and failed inbound links");
+  app.add_subcommand("ping", "Ask a peer for a reply and print the round-trip time (exit 1 if it does not answer)")
+      ->add_option("device", f.pos1, "Device ID, unique ID prefix or unique name of a connected peer")->required();
   app.add_subcommand("stores", "List stores");
   auto* get = app.add_subcommand("get", "Print a store's slices (or one device's)");
   get->add_option("store", f.pos1, "Store ID")->required();
@@ -76,7 +96,12 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
   auto* set = app.add_subcommand("set", "Set this device's slice of a store");
   set->add_option("store", f.pos1, "Store ID")->required();
   set->add_option("value", f.pos2, "JSON value, @FILE, or @- for stdin")->required();
-  app.add_subcommand("watch", "Stream peer and slice events");
+  auto* rm = app.add_subcommand("rm", "Delete this device's slice of a store, here and on every peer");
+  rm->alias("delete");
+  rm->add_option("store", f.pos1, "Store ID")->required();
+  app.add_subcommand("watch", "Stream peer and slice events, each with its time")
+      ->add_flag("--snapshot", inv.snapshot,
+                 "First print the peers and slices there are now (no event is missed or doubled in between)");
   auto* publish = app.add_subcommand("publish", "Publish a message to every connected peer");
   publish->add_option("ns", f.pos1, "Namespace")->required();
   publish->add_option("data", f.pos2, "Message text")->required();
@@ -94,6 +119,47 @@ void addSubcommands(CLI::App& app, RawFlags& f, Invocation& inv) {
         sub->get_name() != "http")
       sub->add_flag("--json", inv.json, "Machine-readable output (one JSON object a line)");
   app.get_subcommand("id")->add_flag("--json", inv.json, "Machine-readable output");
+  app.get_subcommand("mesh")->get_subcommand("allow-list")->add_flag("--json", inv.json, "Print {\"enabled\", \"devices\": [...]}");
+  // What --json really prints where it is not one object a line.
+  app.get_subcommand("peers")->get_option("--json")->description(
+      "Print one JSON array of peers {device, name, address, listen_address, protocol_version, linked, silent_ms, "
+      "rtt_ms, queued_bytes}; with --all the whole object {peers, endpoints, inbound_failures}");
+  app.get_subcommand("stores")->get_option("--json")->description(
+      "Print one JSON array of stores {store, local_version, devices}");
+  app.add_subcommand("help", "Show the help of a command: meshslice help [COMMAND [SUBCOMMAND]]")
+      ->add_option("command", f.help_topic, "Command (and subcommand)")->expected(0, 2);
+}
+
+// Levenshtein distance, for "did you mean".
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'status'?)" for a word close to one of `app`'s subcommands, else "".
+std::string didYouMean(const CLI::App& app, const std::string& word) {
+  std::string best;
+  size_t best_distance = 0;
+  for (const auto* sub : app.get_subcommands({})) {
+    const std::string& name = sub->get_name();
+    const size_t d = editDistance(word, name);
+    const bool prefix = word.size() >= 2 && name.compare(0, word.size(), word) == 0;
+    if ((d <= std::max<size_t>(1, name.size() / 3) || prefix) && (best.empty() || d < best_distance)) {
+      best = name;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
 std::string commandName(const CLI::App& app) {
@@ -115,8 +181,9 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
   app.fallthrough(true);  // global options work after the subcommand too
   app.require_subcommand(1);
   app.add_option("--state-dir", f.state_dir, "State directory (identity, mesh, stores, control socket)");
-  app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off (default: info for up, warn for the others)");
   app.add_option("--log-format", f.log_format, "Log lines on stderr: text (default) or json (one object a line)");
+  app.add_flag("-v,--verbose", f.verbose, "More log lines: debug level (unless --log-level is given)");
   addSubcommands(app, f, inv);
   std::vector<std::string> args(argv.rbegin(), argv.rend() - (argv.empty() ? 0 : 1));
   try {
@@ -130,12 +197,35 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
     inv.help = std::string(e.what()) + "\n";
     return inv;
   } catch (const CLI::ParseError& e) {
-    // CLI11 reports an unknown command as a missing subcommand; name the word instead.
-    if (app.get_subcommands().empty() && !app.remaining().empty())
-      return invalidArgument("unknown command '" + app.remaining().front() + "'");
+    // CLI11 reports an unknown command as a missing subcommand (or an extra argument); name
+    // the word instead, with the nearest command.
+    const CLI::App* level = &app;
+    std::string path;
+    while (!level->get_subcommands().empty()) {
+      level = level->get_subcommands().front();
+      path += level->get_name() + " ";
+    }
+    const auto rest = level->remaining();
+    if (!rest.empty() && !level->get_subcommands({}).empty() && rest.front().rfind("-", 0) != 0)
+      return invalidArgument("unknown command '" + path + rest.front() + "'" + didYouMean(*level, rest.front()));
     return invalidArgument(e.what());
   }
   inv.command = commandName(app);
+  if (inv.command == "help") {
+    // `help CMD [SUB]` is `CMD [SUB] --help`; plain `help` is `--help`.
+    const CLI::App* level = &app;
+    for (const auto& word : f.help_topic) {
+      const CLI::App* next = nullptr;
+      for (const auto* sub : level->get_subcommands({}))
+        if (sub->get_name() == word || sub->check_name(word)) next = sub;
+      if (!next) return invalidArgument("help: unknown command '" + word + "'" + didYouMean(*level, word));
+      level = next;
+    }
+    std::vector<std::string> again{argv.empty() ? "meshslice" : argv.front()};
+    again.insert(again.end(), f.help_topic.begin(), f.help_topic.end());
+    again.push_back("--help");
+    return parseCommandLine(again);
+  }
   for (const CLI::App* sub = &app; sub;) {
     auto subs = sub->get_subcommands();
     sub = subs.empty() ? nullptr : subs.front();
@@ -145,6 +235,7 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
   }
   auto given = [&](const CLI::App& on, const char* name) { return on.get_option(name)->count() > 0; };
   if (given(app, "--state-dir")) inv.flags.state_dir = f.state_dir;
+  if (f.verbose) inv.flags.log_level = LogLevel::kDebug;  // --log-level below wins
   if (given(app, "--log-level")) {
     LogLevel level;
     if (!parseLogLevel(f.log_level, level)) return invalidArgument("--log-level: unknown level '" + f.log_level + "'");
@@ -339,6 +430,31 @@ int runAllowRevoke(const Invocation& inv, const std::string& dir, std::ostream& 
   return kExitOk;
 }
 
+// `mesh allow-list`: the daemon's list while it runs (it may have changed since the start),
+// else the file.
+int runAllowList(const Invocation& inv, const std::string& dir, std::ostream& out, std::ostream& err) {
+  bool enabled = false;
+  std::vector<std::string> devices;
+  if (auto client = ControlClient::connect(controlSocketPath(dir)); client) {
+    auto r = client->call("mesh.allow_list", Json::object(), kCallTimeoutMs);
+    if (!r) return fail(err, r.status(), kExitError);
+    enabled = (*r)["enabled"] == true;
+    for (const auto& d : (*r)["devices"]) devices.push_back(d.get<std::string>());
+  } else {
+    auto list = loadAllowList(dir);
+    if (!list) return fail(err, list.status(), kExitError);
+    enabled = list->has_value();
+    if (enabled)
+      for (const auto& id : **list) devices.push_back(id.toString());
+  }
+  if (inv.json) out << dumpJson(Json{{"enabled", enabled}, {"devices", devices}}) << "\n";
+  else if (!enabled) out << "the allow-list is off: any device with the invite may join\n";
+  else if (devices.empty()) out << "the allow-list is on and empty: no device may join\n";
+  else
+    for (const auto& d : devices) out << d << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, const GetEnvFn& getenv) {
@@ -374,6 +490,7 @@ int runInvocation(const Invocation& inv, std::ostream& out, std::ostream& err, c
   if (inv.command == "mesh invite") return runInvite(inv, *dir, out, err);
   if (inv.command == "mesh join") return runJoin(inv, *dir, out, err);
   if (inv.command == "mesh allow" || inv.command == "mesh revoke") return runAllowRevoke(inv, *dir, out, err);
+  if (inv.command == "mesh allow-list") return runAllowList(inv, *dir, out, err);
   if (inv.command == "http token" || inv.command == "http url") return runHttpCommand(inv, *dir, out, err);
   return runClientCommand(inv, *dir, out, err);
 }

@@ -19,7 +19,8 @@ namespace meshslice {
 
 struct Invocation {
   // "up", "id", "mesh invite", "mesh join", "mesh allow", "mesh revoke", "status", "peers",
-  // "stores", "get", "set", "watch", "publish", "subscribe", "down", "http token", "http url".
+  // "stores", "get", "set", "watch", "publish", "subscribe", "down", "http token", "http url",
+  // "ping".
   std::string command;
   ConfigLayer flags;        // `up`'s settings flags and the global --state-dir / --log-level
   std::string config_file;  // `up --config`
@@ -27,6 +28,8 @@ struct Invocation {
   bool grouped = false;     // `mesh invite --grouped`
   bool force = false;       // `mesh join --force`
   bool read_only = false;   // `http token --read-only`, `http url --read-only`
+  bool snapshot = false;    // `watch --snapshot`
+  bool all = false;         // `peers --all`: endpoints being dialed and failed inbound links too
   std::vector<std::string> args;  // positional arguments, in order
   std::optional<std::string> help;  // --help / --version: print this and exit 0
 };

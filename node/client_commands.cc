@@ -3,11 +3,14 @@
 // programs.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "mesh/protocol_constants.h"
@@ -48,6 +51,25 @@ std::string valueText(const Json& slice) {
 // applies to its compact form. This bounds only what is read and parsed.
 constexpr size_t kMaxSetInput = 16 * kMaxSliceData;
 
+// `watch` lines stay lines: a longer value is cut, saying how long it was.
+constexpr size_t kMaxWatchValueChars = 100;
+std::string shortValueText(const Json& slice) {
+  std::string v = valueText(slice);
+  if (v.size() <= kMaxWatchValueChars) return v;
+  const size_t total = v.size();
+  v.resize(kMaxWatchValueChars);
+  // Do not cut a UTF-8 sequence in two.
+  while (!v.empty() && (static_cast<unsigned char>(v.back()) & 0xC0) == 0x80) v.pop_back();
+  if (!v.empty() && (static_cast<unsigned char>(v.back()) & 0x80)) v.pop_back();
+  return v + "... (" + std::to_string(total) + " bytes)";
+}
+
+// "17:18:11.123" of an event's ISO 8601 "at" (UTC), or blanks.
+std::string clockText(const Json& e) {
+  const std::string at = text(e, "at");
+  return at.size() >= 23 ? at.substr(11, 12) : std::string(12, ' ');
+}
+
 // The value of `set`: literal JSON, @FILE or @- (stdin), read up to kMaxSetInput.
 Result<std::string> readValueArg(const std::string& arg) {
   if (arg.empty() || arg[0] != '@') return arg;
@@ -56,7 +78,8 @@ Result<std::string> readValueArg(const std::string& arg) {
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    if (!file) return ioError("cannot read " + path);
+    // Input the user named: a usage error (exit 2), with the OS's reason.
+    if (!file) return invalidArgument("cannot read " + path + ": " + std::strerror(errno));
     in = &file;
   }
   std::string data(kMaxSetInput + 1, '\0');
@@ -86,14 +109,15 @@ void printTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
 
 void printEvent(std::ostream& out, const Json& e) {
   std::string type = text(e, "type");
+  out << clockText(e) << "  ";
   if (type == "peer_joined" || type == "peer_updated")
     out << (type == "peer_joined" ? "peer joined  " : "peer updated ") << text(e, "device") << "  "
         << text(e, "name") << "  " << text(e, "address");
   else if (type == "peer_left")
-    out << "peer left    " << text(e, "device") << "  (" << text(e, "reason") << ")";
+    out << "peer left    " << text(e, "device") << "  " << text(e, "name") << "  (" << text(e, "reason") << ")";
   else if (type == "slice_updated")
     out << "slice        " << text(e, "store") << "  " << text(e, "device") << "  v" << text(e, "version") << "  "
-        << valueText(e);
+        << shortValueText(e);
   else if (type == "slice_removed")
     out << "slice gone   " << text(e, "store") << "  " << text(e, "device") << "  (" << text(e, "reason") << ")";
   else
@@ -137,7 +161,72 @@ int listing(ControlClient& c, const Invocation& inv, std::ostream& out, std::ost
   return kExitOk;
 }
 
+std::string ageText(const Json& ms) {
+  if (!ms.is_number()) return "-";
+  const double s = ms.get<double>() / 1000.0;
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(s < 10 ? 1 : 0) << s << " s ago";
+  return o.str();
+}
+
+std::string rttText(const Json& ms) {
+  if (!ms.is_number()) return "-";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(2) << ms.get<double>() << " ms";
+  return o.str();
+}
+
+// `peers --all`: the peers, then every endpoint being dialed, then failed inbound links.
+void printPeersAll(std::ostream& out, const Json& r) {
+  std::vector<std::vector<std::string>> rows{{"DEVICE", "NAME", "LISTEN", "LINK", "RTT", "LAST-SEEN"}};
+  for (const auto& p : r["peers"])
+    rows.push_back({text(p, "device"), text(p, "name"), p["listen_address"].is_string() ? text(p, "listen_address") : "-",
+                    text(p, "address"), rttText(p["rtt_ms"]), p["linked"] == true ? ageText(p["silent_ms"]) : "link down"});
+  printTable(out, rows);
+  out << "\n";
+  rows = {{"ENDPOINT", "SOURCE", "STATE", "DEVICE", "ATTEMPTS", "LAST-ERROR"}};
+  for (const auto& e : r["endpoints"]) {
+    std::string state = text(e, "state");
+    if (e["next_attempt_ms"].is_number()) state += " (next in " + std::to_string(e["next_attempt_ms"].get<int64_t>() / 1000) + " s)";
+    std::string error = e["last_error"].is_string() ? text(e, "last_error") + ", " + ageText(e["last_error_ms_ago"]) : "-";
+    rows.push_back({text(e, "endpoint"), e["configured"] == true ? "configured" : "discovered", state,
+                    e["device"].is_string() ? text(e, "device") : "-", text(e, "attempts"), error});
+  }
+  if (rows.size() == 1) out << "no endpoints are dialed\n";
+  else printTable(out, rows);
+  if (r["inbound_failures"].empty()) return;
+  out << "\nfailed links from other nodes:\n";
+  rows = {{"HOST", "DEVICE", "COUNT", "LAST-ERROR"}};
+  for (const auto& f : r["inbound_failures"])
+    rows.push_back({text(f, "host"), f["device"].is_string() ? text(f, "device") : "-", text(f, "count"),
+                    text(f, "last_error") + ", " + ageText(f["last_error_ms_ago"])});
+  printTable(out, rows);
+}
+
+int peersAll(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("peers", Json{{"all", true}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) out << dumpJson(*r) << "\n";
+  else printPeersAll(out, *r);
+  return kExitOk;
+}
+
+int ping(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("ping", Json{{"device", inv.args.at(0)}}, kCallTimeoutMs);
+  if (!r) {
+    err << "meshslice: " << r.status().message() << std::endl;
+    return r.status().code() == Code::kInvalidArgument ? kExitUsage : kExitError;
+  }
+  if (inv.json) out << dumpJson(*r) << "\n";
+  else out << "reply from " << text(*r, "device") << " (" << text(*r, "name") << "): " << rttText((*r)["rtt_ms"]) << "\n";
+  return kExitOk;
+}
+
 int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  // As `set` does: a malformed store ID or device is the user's input, not the daemon's error.
+  if (Status st = validateStoreId(inv.args.at(0)); !st.isOk()) return fail(err, st);
+  if (inv.args.size() > 1)
+    if (auto id = DeviceId::parse(inv.args[1]); !id) return fail(err, invalidArgument("bad device ID: " + id.status().message()));
   Json params{{"store", inv.args.at(0)}};
   if (inv.args.size() > 1) params["device"] = inv.args[1];
   auto r = c.call("get", params, kCallTimeoutMs);
@@ -174,6 +263,20 @@ int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream
   return kExitOk;
 }
 
+int remove(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto r = c.call("remove", Json{{"store", inv.args.at(0)}}, kCallTimeoutMs);
+  if (!r) return fail(err, r.status());
+  if (inv.json) {
+    out << dumpJson(*r) << "\n";
+    return kExitOk;
+  }
+  out << "removed this device's slice of " << inv.args[0];
+  if (const auto others = (*r)["other_devices"].get<size_t>(); others > 0)
+    out << " (" << others << " other device(s) still hold slices there)";
+  out << "\n";
+  return kExitOk;
+}
+
 int publish(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto r = c.call("publish", Json{{"ns", inv.args.at(0)}, {"data", inv.args.at(1)}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
@@ -182,12 +285,30 @@ int publish(ControlClient& c, const Invocation& inv, std::ostream& out, std::ost
   return kExitOk;
 }
 
+// `watch --snapshot`: what holds now, before the events that change it.
+void printSnapshot(std::ostream& out, const Json& r, bool json) {
+  if (json) {
+    out << dumpJson(Json{{"type", "snapshot"}, {"at", r["at"]}, {"peers", r["peers"]}, {"slices", r["slices"]}})
+        << std::endl;
+    return;
+  }
+  const std::string now = clockText(r) + "  ";
+  for (const auto& p : r["peers"])
+    out << now << "peer         " << text(p, "device") << "  " << text(p, "name") << "  " << text(p, "address") << "\n";
+  for (const auto& s : r["slices"])
+    out << now << "slice        " << text(s, "store") << "  " << text(s, "device") << "  v" << text(s, "version")
+        << "  " << shortValueText(s) << "\n";
+  out << now << "(snapshot: " << r["peers"].size() << " peer(s), " << r["slices"].size()
+      << " slice(s); events follow)" << std::endl;
+}
+
 // watch and subscribe: print notifications until the daemon goes away.
 int stream(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
   const bool watch = inv.command == "watch";
-  auto r = watch ? c.call("watch", Json::object(), kCallTimeoutMs)
+  auto r = watch ? c.call("watch", inv.snapshot ? Json{{"snapshot", true}} : Json::object(), kCallTimeoutMs)
                  : c.call("subscribe", Json{{"ns", inv.args.at(0)}}, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
+  if (watch && inv.snapshot) printSnapshot(out, *r, inv.json);
   for (;;) {
     auto m = c.next(-1);
     if (!m) {
@@ -229,10 +350,13 @@ int runClientCommand(const Invocation& inv, const std::string& state_dir, std::o
   }
   ControlClient& c = *client;
   if (inv.command == "status") return status(c, inv, out, err);
+  if (inv.command == "peers" && inv.all) return peersAll(c, inv, out, err);
   if (inv.command == "peers" || inv.command == "stores") return listing(c, inv, out, err);
+  if (inv.command == "ping") return ping(c, inv, out, err);
   if (inv.command == "get") return get(c, inv, out, err);
   if (inv.command == "set") return set(c, inv, out, err);
   if (inv.command == "publish") return publish(c, inv, out, err);
+  if (inv.command == "rm") return remove(c, inv, out, err);
   if (inv.command == "watch" || inv.command == "subscribe") return stream(c, inv, out, err);
   if (inv.command == "down") return down(c, state_dir, err);
   return fail(err, invalidArgument("unknown command '" + inv.command + "'"));

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 
 #include "base/log.h"
 #include "mesh/protocol_constants.h"
@@ -40,6 +42,17 @@ Result<Bytes> bytesParam(const Json& params) {
   return out;
 }
 
+// "2026-12-07T17:18:11.123Z": the time stamp of every watch event.
+std::string isoTime(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];  // room for any int the compiler can imagine in each field
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
 int64_t wallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
@@ -59,7 +72,7 @@ const std::map<std::string, ControlService::Method, std::less<>> ControlService:
     {"subscribe", &ControlService::subscribe}, {"unsubscribe", &ControlService::unsubscribe},
     {"watch", &ControlService::watch},         {"down", &ControlService::down},
     {"mesh.allow", &ControlService::allow},    {"mesh.revoke", &ControlService::revoke},
-    {"mesh.allow_list", &ControlService::allowList},
+    {"mesh.allow_list", &ControlService::allowList}, {"remove", &ControlService::remove},
 };
 
 ControlService::ControlService(MeshCore& core, StoreHub& stores, DaemonInfo info, std::function<void()> request_stop)
@@ -94,10 +107,12 @@ void ControlService::onMessage(ControlConnection& conn, const Json& message) {
     if (message.empty()) reply = rpc::error(nullptr, rpc::kInvalidRequest, "empty batch");
     else {
       reply = Json::array();
+      in_batch_ = true;
       for (const auto& request : message) {
         Json one = handleOne(client, request);
         if (!one.is_null()) reply.push_back(std::move(one));
       }
+      in_batch_ = false;
       if (reply.empty()) reply = Json();  // a batch of notifications gets no reply
     }
   } else {
@@ -130,6 +145,7 @@ Json ControlService::handleOne(Client& client, const Json& request) {
     return rpc::error(nullptr, rpc::kInvalidRequest, "id must be a string, a number or null");
   Json params = request.value("params", Json::object());
   if (!params.is_object()) return rpc::error(id, rpc::kInvalidParams, "params must be an object");
+  if (request["method"] == "ping") return notification ? Json() : startPing(client, id, params);
   auto method = kMethods.find(request["method"].get<std::string>());
   if (method == kMethods.end())
     return notification ? Json() : rpc::error(id, rpc::kMethodNotFound, "unknown method '" + request["method"].get<std::string>() + "'");
@@ -161,20 +177,6 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"uptime_s", (wallMs() - info_.started_at_ms) / 1000}};
 }
 
-Result<Json> ControlService::peers(Client&, const Json&) {
-  Json list = Json::array();
-  for (const auto& p : core_.peers()) {
-    Json peer = peerInfoJson(p);
-    auto link = core_.linkState(p.id);
-    peer["linked"] = link && link->linked;
-    peer["silent_ms"] = link && link->linked ? Json(link->silent_for / kMillis) : Json();
-    peer["rtt_ms"] = link && link->rtt_us >= 0 ? Json(static_cast<double>(link->rtt_us) / 1000.0) : Json();
-    peer["queued_bytes"] = link ? link->queued_bytes : 0;
-    list.push_back(std::move(peer));
-  }
-  return Json{{"peers", std::move(list)}};
-}
-
 Result<Json> ControlService::storesList(Client&, const Json&) { return Json{{"stores", stores_.list()}}; }
 
 Result<Json> ControlService::get(Client&, const Json& params) {
@@ -196,6 +198,12 @@ Result<Json> ControlService::set(Client&, const Json& params) {
   auto version = stores_.set(*store, dumpJson(params["value"]));
   if (!version) return version.status();
   return Json{{"store", *store}, {"version", *version}};
+}
+
+Result<Json> ControlService::remove(Client&, const Json& params) {
+  auto store = stringParam(params, "store");
+  if (!store) return store.status();
+  return stores_.remove(*store);
 }
 
 Result<Json> ControlService::publish(Client&, const Json& params) {
@@ -236,9 +244,37 @@ Result<Json> ControlService::unsubscribe(Client& client, const Json& params) {
   return Json{{"unsubscribed", was}};
 }
 
-Result<Json> ControlService::watch(Client& client, const Json&) {
+Result<Json> ControlService::watch(Client& client, const Json& params) {
+  Json out{{"watching", true}};
+  if (!(params.contains("snapshot") && params["snapshot"] == true)) {
+    client.watching = true;
+    return out;
+  }
+  // Taken on the loop thread in the same turn that turned watching on, and written before any
+  // event: every change after it arrives as an event, none before it does. Slices are one flat
+  // list (each with its "store") so the reply nests no deeper than a `get` reply.
+  Json slices = Json::array();
+  size_t bytes = 0;
+  for (const auto& s : stores_.list()) {
+    auto got = stores_.get(s["store"].get<std::string>(), std::nullopt);
+    if (!got) continue;
+    for (auto& slice : (*got)["slices"]) {
+      bytes += slice.contains("value") ? dumpJson(slice["value"]).size() : 0;
+      if (bytes > kMaxWatchSnapshotBytes)
+        return tooLarge("the snapshot is over " + std::to_string(kMaxWatchSnapshotBytes >> 20) +
+                        " MiB of values: watch without it and `get` the stores one by one");
+      slice["store"] = s["store"];
+      slices.push_back(std::move(slice));
+    }
+  }
+  Client none;
+  auto peers = this->peers(none, Json::object());
+  out["snapshot"] = true;
+  out["at"] = isoTime(wallMs());
+  out["peers"] = peers ? (*peers)["peers"] : Json::array();
+  out["slices"] = std::move(slices);
   client.watching = true;
-  return Json{{"watching", true}};
+  return out;
 }
 
 Result<Json> ControlService::down(Client&, const Json&) {
@@ -281,7 +317,9 @@ Result<Json> ControlService::saveAllowList() {
   return allowList(none, Json());
 }
 
-void ControlService::broadcast(const Json& event) {
+void ControlService::broadcast(const Json& unstamped) {
+  Json event = unstamped;
+  event["at"] = isoTime(wallMs());
   if (event_listener_) event_listener_(event);
   Json message = rpc::notification("event", event);
   std::vector<ControlConnection*> targets;
@@ -298,19 +336,24 @@ size_t ControlService::watcherCount() const {
 }
 
 void ControlService::onPeerJoined(const PeerJoined& e) {
+  names_[e.peer.id] = e.peer.name;
   Json event = peerInfoJson(e.peer);
   event["type"] = "peer_joined";
   broadcast(event);
 }
 
 void ControlService::onPeerUpdated(const PeerUpdated& e) {
+  names_[e.peer.id] = e.peer.name;
   Json event = peerInfoJson(e.peer);
   event["type"] = "peer_updated";
   broadcast(event);
 }
 
 void ControlService::onPeerLeft(const PeerLeft& e) {
-  broadcast(Json{{"type", "peer_left"}, {"device", e.id.toString()}, {"reason", leaveReasonName(e.reason)}});
+  // The core has forgotten the peer by now: its name comes from the events before.
+  auto name = names_.extract(e.id);
+  broadcast(Json{{"type", "peer_left"}, {"device", e.id.toString()}, {"name", name ? name.mapped() : std::string()},
+                 {"reason", leaveReasonName(e.reason)}});
 }
 
 }  // namespace meshslice

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,11 +35,15 @@ struct DaemonInfo {
 };
 
 inline constexpr size_t kMaxSubscriptionsPerClient = 64;
+// `watch {"snapshot": true}`: at most this much value JSON (the client's unread-output limit is
+// 64 MiB).
+inline constexpr size_t kMaxWatchSnapshotBytes = 32 * 1024 * 1024;
 
 class ControlService final : public ControlHandler, public PeerObserver {
  public:
   // `request_stop` is called (loop thread) after the reply to `down` was written.
   ControlService(MeshCore& core, StoreHub& stores, DaemonInfo info, std::function<void()> request_stop);
+  ~ControlService();
 
   // The allow-list the node started with (std::nullopt: off); mesh.allow/revoke keep
   // <state_dir>/allow.list in step with the core's list.
@@ -60,7 +65,8 @@ class ControlService final : public ControlHandler, public PeerObserver {
   void onPeerUpdated(const PeerUpdated& e) override;
   void onPeerLeft(const PeerLeft& e) override;
 
-  // Sends an `event` notification to every watching client.
+  // Sends an `event` notification to every watching client (and the event listener), with
+  // "at": the wall-clock time in ISO 8601 UTC.
   void broadcast(const Json& event);
   size_t watcherCount() const;
 
@@ -75,14 +81,20 @@ class ControlService final : public ControlHandler, public PeerObserver {
   // The response to one request object, or null for a notification.
   Json handleOne(Client& client, const Json& request);
   Result<Json> status(Client&, const Json&);
-  Result<Json> peers(Client&, const Json&);
+  // peers, ping and their helpers: node/control_diagnostics.cc.
+  Result<Json> peers(Client&, const Json& params);
+  // A peer given by device ID, unique ID prefix or unique display name.
+  Result<DeviceId> resolvePeer(const std::string& text) const;
+  // `ping` answers later, when the peer replied: null now, or an error response.
+  Json startPing(Client& client, const Json& id, const Json& params);
   Result<Json> storesList(Client&, const Json&);
   Result<Json> get(Client&, const Json& params);
   Result<Json> set(Client&, const Json& params);
+  Result<Json> remove(Client&, const Json& params);
   Result<Json> publish(Client&, const Json& params);
   Result<Json> subscribe(Client&, const Json& params);
   Result<Json> unsubscribe(Client&, const Json& params);
-  Result<Json> watch(Client&, const Json&);
+  Result<Json> watch(Client&, const Json& params);
   Result<Json> down(Client&, const Json&);
   Result<Json> allow(Client&, const Json& params);
   Result<Json> revoke(Client&, const Json& params);
@@ -95,10 +107,13 @@ class ControlService final : public ControlHandler, public PeerObserver {
   std::function<void()> request_stop_;
   std::function<void(const Json&)> event_listener_;
   bool stop_after_reply_ = false;
+  bool in_batch_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for replies that come later
   uint64_t in_message_ = 0;  // the client whose message is being handled (ids start at 1)
   std::map<uint64_t, Client> clients_;
   std::set<DeviceId> allowed_;  // mirrors the core's list once it is on
   bool allow_list_on_ = false;
+  std::map<DeviceId, std::string> names_;  // of known peers, for peer_left events
   static const std::map<std::string, Method, std::less<>> kMethods;
 };
 

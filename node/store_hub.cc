@@ -1,5 +1,10 @@
 #include "node/store_hub.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "base/log.h"
 #include "mesh/key_file.h"
 #include "store/file_persistence.h"
@@ -23,7 +28,10 @@ StoreHub::StoreHub(Env& env, MeshCore& core, std::string stores_dir, EventFn on_
   });
 }
 
-StoreHub::~StoreHub() { stop(); }
+StoreHub::~StoreHub() {
+  *alive_ = false;
+  stop();
+}
 
 void StoreHub::stop() {
   if (stopped_) return;
@@ -87,6 +95,39 @@ Result<Json> StoreHub::get(const std::string& store_id, const std::optional<Devi
   return Json{{"store", store_id}, {"slices", std::move(slices)}};
 }
 
+Result<Json> StoreHub::remove(const std::string& store_id) {
+  MS_RETURN_IF_ERROR(validateStoreId(store_id));
+  auto it = stores_.find(store_id);
+  if (it == stores_.end()) return Status(Code::kNotFound, "no store '" + store_id + "'");
+  const uint64_t version = it->second.store->localSlice().version;
+  if (version == 0) return Status(Code::kNotFound, "this device has no slice in '" + store_id + "'");
+  const size_t others = it->second.store->remoteVersions().size();
+  const std::string path = dir_ + "/" + store_id + std::string(kSliceFileSuffix);
+  // The file first: if it cannot go, nothing changed (a restart would bring the slice back).
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return ioError("cannot delete " + path + ": " + std::strerror(errno));
+  it->second.listener.reset();  // the remote slices it drops now are not gone from the mesh
+  MS_RETURN_IF_ERROR(adapter_->retractStore(store_id));
+  stores_.erase(it);
+  MS_LOG(kInfo, "stores") << "removed our slice of store " << store_id << " (v" << version << ")";
+  if (on_event_)
+    on_event_(Json{{"type", "slice_removed"}, {"store", store_id}, {"device", core_.local().id.toString()},
+                   {"local", true}, {"reason", leaveReasonName(LeaveReason::kRemoved)}});
+  // Others' slices are still in the mesh: open it again without ours; they come back at once.
+  if (others > 0) MS_RETURN_IF_ERROR(open(store_id));
+  return Json{{"store", store_id}, {"removed_version", version}, {"other_devices", others}};
+}
+
+void StoreHub::closeIfEmpty(const std::string& store_id) {
+  auto it = stores_.find(store_id);
+  if (it == stores_.end() || stopped_) return;
+  const RawStore& store = *it->second.store;
+  if (store.localSlice().version != 0 || !store.remoteVersions().empty()) return;
+  adapter_->removeStore(store_id).ignore();
+  stores_.erase(it);
+  MS_LOG(kInfo, "stores") << "store " << store_id << " closed: no device holds a slice of it any more";
+}
+
 Json StoreHub::list() const {
   Json out = Json::array();
   std::map<std::string, Json> mismatched;
@@ -131,6 +172,11 @@ void StoreHub::onStoreEvent(const std::string& store_id, const RawStore::Event& 
     e["type"] = "slice_removed";
     e["device"] = removed->device.toString();
     e["reason"] = leaveReasonName(removed->reason);
+    // Not from inside the adapter's call into this very store: on the next turn.
+    if (removed->reason == LeaveReason::kRemoved)
+      env_.post([this, alive = alive_, store_id] {
+        if (*alive) closeIfEmpty(store_id);
+      });
   }
   on_event_(e);
 }
@@ -141,7 +187,9 @@ void StoreHub::onSyncTraffic(ByteView payload) {
   std::vector<std::string> named;
   if (const auto* u = std::get_if<SliceUpdate>(&*message)) named.push_back(u->store_id);
   else if (const auto* d = std::get_if<Digest>(&*message))
-    for (const auto& entry : d->entries) named.push_back(entry.store_id);
+    for (const auto& entry : d->entries)
+      // A peer's copy of our own slice names a store we removed (or never wrote): not opened.
+      if (entry.device_id != core_.local().id) named.push_back(entry.store_id);
   for (const auto& id : named) {
     if (stores_.count(id) || refused_.count(id)) continue;
     Status st = open(id);

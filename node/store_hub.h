@@ -5,7 +5,8 @@
 // Stores come into being (a) when listed in the config, (b) on the first local `set`, (c) when
 // a peer's sync traffic names a store this node does not have yet (a SliceUpdate or a Digest
 // entry): the hub opens it, so `get` and `watch` show every store of the mesh without setup.
-// At most kMaxStores stores; traffic for more is ignored (logged once per store).
+// At most kMaxStores stores; traffic for more is ignored (logged once per store). A store
+// whose last slice went because its owner removed it (SliceRemoved) is closed again.
 //
 // Remote slices are opaque bytes to the sync layer: another program may write non-JSON data
 // into a store of the same name. get() and slice events show such data, and JSON nested
@@ -57,6 +58,11 @@ class StoreHub {
   // {"store", "slices": [slice...]} or, with `device`, {"store", "slice": slice}; kNotFound for
   // an unknown store or a device without a slice there.
   Result<Json> get(const std::string& store_id, const std::optional<DeviceId>& device) const;
+  // Deletes this device's slice of a store (docs/STORES.md section 7): the slice file goes,
+  // peers that take it ("lifecycle") drop our slice, and watchers see slice_removed (reason
+  // "removed"). While other devices hold slices there the store stays open (without ours).
+  // kNotFound for a store that is not open or holds no slice of ours.
+  Result<Json> remove(const std::string& store_id);
   // [{"store", "local_version", "devices", "contract", "mismatched": [{"device", "contract"}...]}...]
   Json list() const;
   size_t storeCount() const { return stores_.size(); }
@@ -72,6 +78,8 @@ class StoreHub {
   };
   void onSyncTraffic(ByteView payload);
   void onStoreEvent(const std::string& store_id, const RawStore::Event& event);
+  // After a peer removed its slice: a store nobody holds a slice of any more is closed.
+  void closeIfEmpty(const std::string& store_id);
   Json sliceJson(const DeviceSlice& slice, bool local) const;
 
   Env& env_;
@@ -84,6 +92,7 @@ class StoreHub {
   std::map<std::string, StoreContract> contracts_;  // declared by the config
   std::set<std::string> refused_;  // store IDs over the limit, logged once
   bool stopped_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted tasks
 };
 
 }  // namespace meshslice

@@ -133,6 +133,8 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
     if (p.id == peer_id) {
       peer.protocol_version = p.protocol_version;
       peer.delta = std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDelta) != p.capabilities.end();
+      peer.lifecycle =
+          std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityLifecycle) != p.capabilities.end();
       peer.delta_tree =
           std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDeltaTree) != p.capabilities.end();
     }
@@ -196,6 +198,7 @@ void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
     }
     return handleContracts(from, it->second, payload);
   }
+  if (isLifecycleMessage(payload)) return onLifecycleMessage(from, payload);
   if (isDeltaMessage(payload)) {
     auto it = peers_.find(from);
     if (it == peers_.end()) {
@@ -313,9 +316,14 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
   std::map<std::string, uint64_t> repair_above;
   for (const DigestEntry& e : digest.entries) {
     ISyncableStore* store = findStore(e.store_id);
-    if (!store || refuses(peer, e.store_id)) continue;
+    if (!store) {
+      if (e.device_id == self) onDigestOfRetracted(from, peer, e);
+      continue;
+    }
+    if (refuses(peer, e.store_id)) continue;
     if (e.device_id == self) {
       const uint64_t local = store->localSlice().version;
+      if (local == 0) onDigestOfRetracted(from, peer, e);  // registered again, nothing written yet
       const uint64_t reported = versionFor(peer) >= kIncarnationProtocolVersion ? e.incarnation : 0;
       const Provenance provenance = provenanceOf(reported, incarnationOf(e.store_id));
       if (provenance == Provenance::kThisRun && e.version <= local) noteHolds(peer, e.store_id, e.version);

@@ -66,6 +66,7 @@
 #include "store/remote_trees.h"
 #include "store/held_incarnations.h"
 #include "store/slice_delta.h"
+#include "store/slice_removal.h"
 #include "store/sync_message.h"
 #include "store/syncable_store.h"
 
@@ -131,6 +132,8 @@ struct SyncStats {
   uint64_t contract_mismatches = 0;      // (peer, store) pairs found incompatible, per link
   uint64_t slices_contract_refused = 0;  // slices and deltas of a mismatched store: not applied
   uint64_t contracts_sent = 0, contracts_received = 0;
+  uint64_t removals_sent = 0;     // SliceRemoved messages sent (retractStore, digest repairs)
+  uint64_t removals_applied = 0;  // peers' slices dropped because their owner removed them
 };
 
 // A store's contract disagrees with a peer's (mismatched) or agrees again (healed).
@@ -143,6 +146,8 @@ struct ContractEvent {
 };
 // Contracts a peer may announce (stores it has); more are ignored.
 inline constexpr size_t kMaxPeerContracts = 1024;
+// Retracted stores remembered (to answer digests that still list our slice of them).
+inline constexpr size_t kMaxStoresRetracted = 1024;
 
 // Refused claims and versions are logged at most once per this interval (all are counted).
 inline constexpr Micros kRefusalLogInterval = 10 * kSeconds;
@@ -161,8 +166,17 @@ class StoreSyncAdapter final : public PeerObserver {
   // linked peer. kInvalidArgument for a bad store ID, kAlreadyExists for a second store with
   // its ID, kClosed after stop().
   Status addStore(ISyncableStore& store);
-  // Stops syncing a store and clears its remote slices. kNotFound if not registered.
+  // Stops syncing a store and clears its remote slices. kNotFound if not registered. Peers
+  // keep our slice of it until we go offline.
   Status removeStore(const std::string& store_id);
+  // Deletes this device's slice of a store from the mesh (docs/STORES.md section 7): stops
+  // syncing it as removeStore() does, and tells every linked peer whose Hello lists
+  // "lifecycle" to drop our slice (SliceRemoved at the store's last local version); a peer
+  // whose digest still lists it later is told again. Peers without the capability keep the
+  // slice until we go offline. The store object is untouched: the caller deletes its data.
+  // kNotFound if not registered. The retraction holds (digests listing our slice are answered
+  // with SliceRemoved) until the store is registered again and written.
+  Status retractStore(const std::string& store_id);
   // Clears every store's remote slices and detaches from stores, bus and core. Idempotent.
   void stop();
 
@@ -204,6 +218,7 @@ class StoreSyncAdapter final : public PeerObserver {
     std::map<std::string, StoreContract> remote_contracts;  // as announced, <= kMaxPeerContracts
     // Registered stores incompatible with the peer's contract -> the contract reported.
     std::map<std::string, StoreContract> mismatched;
+    bool lifecycle = false;  // the peer's Hello lists "lifecycle": it takes SliceRemoved
   };
   // Local changes reported from any thread.
   struct ChangeQueue {
@@ -249,6 +264,12 @@ class StoreSyncAdapter final : public PeerObserver {
   void handleDelta(const DeviceId& from, PeerState& peer, const SliceDelta& delta);
   void refuseDelta(const DeviceId& from, const SliceDelta& delta, DeltaRefusal reason, const Status& why);
   void handleDeltaRefused(PeerState& peer, const DeltaRefused& refused);
+  // Store lifecycle (store/store_sync_adapter_lifecycle.cc).
+  void onLifecycleMessage(const DeviceId& from, ByteView payload);
+  void sendRemoved(const DeviceId& peer_id, const PeerState& peer, const std::string& store_id, uint64_t version);
+  // A digest entry of our own slice in a store not registered, or never written since it was
+  // registered again: a retracted one?
+  void onDigestOfRetracted(const DeviceId& from, const PeerState& peer, const DigestEntry& entry);
   // A digest or a join says the peer holds `version` of our slice from this incarnation.
   static void noteHolds(PeerState& peer, const std::string& store_id, uint64_t version);
   void markOwed(PeerState& peer);
@@ -280,6 +301,9 @@ class StoreSyncAdapter final : public PeerObserver {
   AdapterOptions options_;
   std::map<std::string, ISyncableStore*> stores_;
   std::map<std::string, uint64_t> incarnations_;  // per registered store
+  // Stores retracted (retractStore) -> the version removed; at most kMaxStoresRetracted, the
+  // lowest versions forgotten first.
+  std::map<std::string, uint64_t> retracted_;
   HeldIncarnations held_;
   DeltaBases bases_;  // versions of our slices kept as delta bases
   RemoteTrees remote_trees_;  // tree digests of remote slices that came as tree-checked deltas

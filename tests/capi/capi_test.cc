@@ -265,6 +265,39 @@ TEST(CApi, TwoNodesOnLoopbackExchangeStoreValuesAndMessagesAndSeeTheOtherLeave) 
   ms_node_free(a);
 }
 
+TEST(CApi, StoreDeleteTakesThisDevicesValueOffThePeersToo) {
+  Waiter w;
+  Seen seen_b;
+  seen_b.waiter = &w;
+  const std::string invite = newInvite();
+  ms_node* a = makeNode(invite, "alpha");
+  ASSERT_EQ(ms_node_start(a), MS_OK) << ms_last_error();
+  ms_node* b = makeNode(invite, "bravo", {listenAddress(a)});
+  ASSERT_EQ(ms_node_start(b), MS_OK) << ms_last_error();
+  ms_store *store_a = nullptr, *store_b = nullptr;
+  ASSERT_EQ(ms_store_new(a, "senosrs", &store_a), MS_OK);
+  ASSERT_EQ(ms_store_new(b, "senosrs", &store_b), MS_OK);
+  ms_store_listener* listen_b = nullptr;
+  ASSERT_EQ(ms_store_listen(store_b, onStoreEvent, &seen_b, &listen_b), MS_OK);
+  ASSERT_EQ(ms_store_set(store_a, "typo", 4), MS_OK);
+  const std::string id_a = nodeId(a);
+  ASSERT_TRUE(eventually(w, [&] { return valueOf(store_b, id_a) == "typo"; }));
+
+  EXPECT_EQ(ms_store_delete(store_a), MS_OK);  // frees store_a
+  ASSERT_TRUE(w.waitFor([&] { return seen_b.removed.count(id_a) == 1; }));
+  EXPECT_EQ(w.read([&] { return seen_b.removed[id_a]; }), "removed") << "not a peer leaving";
+  size_t len = 0;
+  EXPECT_EQ(ms_store_get(store_b, id_a.c_str(), nullptr, 0, &len), MS_ERR_NOT_FOUND);
+  size_t peers = 0;
+  ASSERT_EQ(ms_node_peers(b, nullptr, nullptr, &peers), MS_OK);
+  EXPECT_EQ(peers, 1u) << "a is still online";
+
+  ms_store_listener_free(listen_b);
+  ms_store_free(store_b);
+  ms_node_free(b);
+  ms_node_free(a);
+}
+
 // State for callbacks that call back into the library.
 struct Reentry {
   Waiter* waiter = nullptr;

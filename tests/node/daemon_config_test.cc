@@ -192,5 +192,42 @@ TEST(CommandLine, UnknownCommandsFlagsAndMissingArgumentsAreUsageErrors) {
   EXPECT_EQ(bad({"publish", "ns"}).code(), Code::kInvalidArgument);
 }
 
+TEST(CommandLine, TyposGetADidYouMean) {
+  auto bad = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "meshslice");
+    return parseCommandLine(args).status().message();
+  };
+  EXPECT_EQ(bad({"stauts"}), "unknown command 'stauts' (did you mean 'status'?)");
+  EXPECT_EQ(bad({"peer"}), "unknown command 'peer' (did you mean 'peers'?)");
+  EXPECT_EQ(bad({"frobnicate"}), "unknown command 'frobnicate'") << "nothing close: no guess";
+  EXPECT_EQ(bad({"help", "sett"}), "help: unknown command 'sett' (did you mean 'set'?)");
+}
+
+TEST(CommandLine, HelpCommandVerboseAndUpHelpTellEverything) {
+  auto parse = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "meshslice");
+    auto r = parseCommandLine(args);
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    return r.isOk() ? *r : Invocation{};
+  };
+  auto help_set = parse({"help", "set"});
+  ASSERT_TRUE(help_set.help);
+  EXPECT_EQ(*help_set.help, *parse({"set", "--help"}).help);
+  EXPECT_EQ(*parse({"help", "mesh", "join"}).help, *parse({"mesh", "join", "--help"}).help);
+  EXPECT_EQ(*parse({"help"}).help, *parse({"--help"}).help);
+  EXPECT_EQ(parse({"-v", "status"}).flags.log_level, LogLevel::kDebug);
+  EXPECT_EQ(parse({"status", "--verbose"}).flags.log_level, LogLevel::kDebug);
+  EXPECT_EQ(parse({"-v", "status", "--log-level", "error"}).flags.log_level, LogLevel::kError) << "--log-level wins";
+  const std::string up = *parse({"up", "--help"}).help;
+  for (const char* word : {"--state-dir", "--log-level", "--listen", "--peer", "--interface", "--store", "--mdns",
+                           "--http", "--name", "--config", "~/.local/state/meshslice", "0.0.0.0:0", "default: on",
+                           "default: off", "info for up"})
+    EXPECT_NE(up.find(word), std::string::npos) << word << " missing from up --help:\n" << up;
+  EXPECT_NE(parse({"peers", "--help"}).help->find("listen_address"), std::string::npos) << "--json says what it prints";
+  EXPECT_NE(parse({"stores", "--help"}).help->find("local_version"), std::string::npos);
+  EXPECT_EQ(parse({"mesh", "allow-list"}).command, "mesh allow-list");
+  EXPECT_EQ(parse({"delete", "s"}).command, "rm");
+}
+
 }  // namespace
 }  // namespace meshslice

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 
 #include "mesh/mesh_node.h"
 #include "node/exit_codes.h"
@@ -38,6 +39,17 @@ std::vector<std::string> lines(const std::string& text) {
   return out;
 }
 
+// A watch line without its leading "HH:MM:SS.mmm  " (nullopt if it has none).
+std::optional<std::string> untimed(const std::string& line) {
+  if (line.size() < 14 || line[2] != ':' || line[5] != ':' || line[8] != '.' || line.compare(12, 2, "  ") != 0)
+    return std::nullopt;
+  return line.substr(14);
+}
+bool startsUntimed(const std::string& line, const std::string& prefix) {
+  auto body = untimed(line);
+  return body && body->rfind(prefix, 0) == 0;
+}
+
 uint64_t versionOf(const std::string& dir, const std::string& store, const std::string& device) {
   auto r = rpcCall(dir, "get", Json{{"store", store}, {"device", device}});
   return r ? (*r)["slice"]["version"].get<uint64_t>() : 0;
@@ -63,10 +75,11 @@ TEST(ClientOutput, StatusPeersAndWatchPrintAlignedHumanForms) {
   std::map<std::string, Json> by_device;
   for (const auto& p : (*listed)["peers"]) by_device[p["device"]] = p;
 
-  // watch: "peer joined  <device>  <name>  <address>", one per peer.
+  // watch: "<time>  peer joined  <device>  <name>  <address>", one per peer.
   for (int i = 0; i < 2; ++i) {
-    auto joined = watch.readUntil([](const std::string& l) { return l.rfind("peer joined", 0) == 0; });
-    ASSERT_TRUE(joined) << "watch printed: " << ::testing::PrintToString(watch.seenLines());
+    auto line = watch.readUntil([](const std::string& l) { return startsUntimed(l, "peer joined"); });
+    ASSERT_TRUE(line) << "watch printed: " << ::testing::PrintToString(watch.seenLines());
+    auto joined = untimed(*line);
     std::string device = joined->substr(13, DeviceId::kTextLength);
     ASSERT_EQ(by_device.count(device), 1u) << *joined;
     const Json& p = by_device[device];
@@ -105,27 +118,29 @@ TEST(ClientOutput, StatusPeersAndWatchPrintAlignedHumanForms) {
   EXPECT_EQ(got[9], "pid:        " + std::to_string(a->child->pid()));
   EXPECT_THAT(got[10], ::testing::MatchesRegex("uptime_s:   [0-9]+"));
 
-  // watch: "slice        <store>  <device>  v<version>  <value>" for remote and local writes.
+  // watch: "<time>  slice        <store>  <device>  v<version>  <value>" for remote and local writes.
   ASSERT_EQ(run({"set", "s", R"({"x": 1})", "--state-dir", b->dir}, root.path()).code, 0);
-  auto remote = watch.readUntil([&](const std::string& l) { return l.rfind("slice        s  " + b->device, 0) == 0; });
+  auto remote = watch.readUntil([&](const std::string& l) { return startsUntimed(l, "slice        s  " + b->device); });
   ASSERT_TRUE(remote);
+  remote = untimed(*remote);
   EXPECT_EQ(*remote, "slice        s  " + b->device + "  v" + std::to_string(versionOf(b->dir, "s", b->device)) +
                          "  {\"x\":1}");
   ASSERT_EQ(run({"set", "s", "[1, 2]", "--state-dir", a->dir}, root.path()).code, 0);
-  auto local = watch.readUntil([&](const std::string& l) { return l.rfind("slice        s  " + a->device, 0) == 0; });
+  auto local = watch.readUntil([&](const std::string& l) { return startsUntimed(l, "slice        s  " + a->device); });
   ASSERT_TRUE(local);
+  local = untimed(*local);
   EXPECT_EQ(*local, "slice        s  " + a->device + "  v" + std::to_string(versionOf(a->dir, "s", a->device)) + "  [1,2]");
 
-  // watch: "peer left    <device>  (<reason>)" and "slice gone   <store>  <device>  (<reason>)".
+  // watch: "<time>  peer left    <device>  <name>  (<reason>)" and "<time>  slice gone   <store>  <device>  (<reason>)".
   ASSERT_EQ(run({"down", "--state-dir", b->dir}, root.path()).code, 0);
   std::optional<std::string> left, gone;
   watch.readUntil([&](const std::string& l) {
-    if (l.rfind("peer left", 0) == 0) left = l;
-    if (l.rfind("slice gone", 0) == 0) gone = l;
+    if (startsUntimed(l, "peer left")) left = untimed(l);
+    if (startsUntimed(l, "slice gone")) gone = untimed(l);
     return left && gone;
   });
   ASSERT_TRUE(left && gone) << ::testing::PrintToString(watch.seenLines());
-  EXPECT_EQ(*left, "peer left    " + b->device + "  (goodbye)");
+  EXPECT_EQ(*left, "peer left    " + b->device + "  bee  (goodbye)");
   EXPECT_EQ(*gone, "slice gone   s  " + b->device + "  (goodbye)");
 
   for (auto* d : {c.get(), a.get()}) EXPECT_EQ(run({"down", "--state-dir", d->dir}, root.path()).code, 0);
@@ -215,9 +230,12 @@ TEST(ClientOutput, ATooDeepRemoteValueIsShownAsTextAndWatchKeepsRunning) {
   Json e = event(*shown);
   EXPECT_FALSE(e.contains("value"));
   EXPECT_EQ(e["data"], deep);
-  auto text_line = watch_text.readUntil([&](const std::string& l) { return l.rfind("slice        cfg  " + lib_id, 0) == 0; });
+  auto text_line = watch_text.readUntil([&](const std::string& l) { return startsUntimed(l, "slice        cfg  " + lib_id); });
   ASSERT_TRUE(text_line) << test::readFile(root.file("wt.err"));
-  EXPECT_EQ(text_line->substr(text_line->size() - deep.size() - 2), "\"" + deep + "\"");
+  // Shown as its JSON text, cut to 100 characters in the human form.
+  const std::string shown_text = "\"" + deep + "\"";
+  EXPECT_TRUE(text_line->ends_with("  " + shown_text.substr(0, 100) + "... (" + std::to_string(shown_text.size()) + " bytes)"))
+      << *text_line;
   auto got = run({"get", "cfg", lib_id, "--state-dir", d->dir}, root.path());
   EXPECT_EQ(got.code, 0) << got.err;
   EXPECT_EQ(got.out, "\"" + deep + "\"\n");
