@@ -37,11 +37,12 @@ export interface Slice {
   value?: Json; data?: string; data_base64?: string;
 }
 
-export type WatchEvent =
+/** `at`: when the local node emitted the event (ISO 8601, UTC, milliseconds). */
+export type WatchEvent = { at: string } & (
   | { type: 'peer_joined' | 'peer_updated'; device: string; name: string; address: string; protocol_version: number }
   | { type: 'peer_left'; device: string; reason: string }
   | { type: 'slice_updated'; store: string; device: string; local: boolean; version: number; value?: Json; data?: string; data_base64?: string }
-  | { type: 'slice_removed'; store: string; device: string; reason: string };
+  | { type: 'slice_removed'; store: string; device: string; reason: string });
 
 export interface Watch { close(): void }
 

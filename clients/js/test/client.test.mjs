@@ -73,12 +73,20 @@ test('watch() streams the events of `watch --json`', async () => {
   const events = queue();
   let opened = 0;
   const w = client.watch((e) => events.push(e), { onOpen: () => ++opened });
-  await eventually(() => opened === 1, 10000, 'the stream to open');
-  const writer = new MeshsliceClient({ baseUrl: b.baseUrl, token: b.token });
-  const { version } = await writer.set('notes', { text: 'from b' });
-  const e = await events.take((x) => x.type === 'slice_updated' && x.store === 'notes');
-  assert.deepEqual(e, { type: 'slice_updated', store: 'notes', device: b.device, local: false, version, value: { text: 'from b' } });
-  w.close();
+  try {
+    await eventually(() => opened === 1, 10000, 'the stream to open');
+    const writer = new MeshsliceClient({ baseUrl: b.baseUrl, token: b.token });
+    const before = Date.now();
+    const { version } = await writer.set('notes', { text: 'from b' });
+    const e = await events.take((x) => x.type === 'slice_updated' && x.store === 'notes');
+    // `at` is when the local node applied the event (ISO 8601, UTC, milliseconds).
+    assert.match(e.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    assert.ok(Date.parse(e.at) >= before - 1000 && Date.parse(e.at) <= Date.now() + 1000, `at ${e.at} is now`);
+    const { at, ...rest } = e;
+    assert.deepEqual(rest, { type: 'slice_updated', store: 'notes', device: b.device, local: false, version, value: { text: 'from b' } });
+  } finally {
+    w.close();  // an open stream would keep the test process alive after a failed assertion
+  }
 });
 
 test('metrics are Prometheus text', async () => {
