@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -205,6 +206,9 @@ struct Daemon::Runtime {
     sigint.close();
     sigterm.close();
     sighup.close();
+    // libuv puts SIGHUP back to its default action (terminate) once its last handle stops: a
+    // hang-up during the rest of the shutdown must not cut the goodbyes short.
+    std::signal(SIGHUP, SIG_IGN);
     if (http) http->stop();
     if (server) server->stop();
     if (core && service) core->removeObserver(service.get());

@@ -141,6 +141,15 @@ class Child {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling waitpid
     }
   }
+  // The exit code (as wait()) if the child has exited, nullopt while it runs; never blocks.
+  std::optional<int> poll() {
+    if (exited_) return code_;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    exited_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code_;
+  }
   const std::vector<std::string>& seenLines() const { return lines_; }
 
  private:

@@ -99,5 +99,26 @@ TEST(DaemonReload, SighupReloadsTheConfigAndTheDaemonKeepsAnswering) {
   EXPECT_EQ(b->child->wait(), 0);
 }
 
+// libuv restores SIGHUP's default action (terminate) when the daemon closes its handler at the
+// start of the shutdown: hang-ups from then until exit must not kill it (exit 129) mid-goodbye.
+TEST(DaemonReload, HangUpsDuringTheShutdownDoNotKillIt) {
+  ScopedTempDir root;
+  auto a = startDaemon(root.file("a"));
+  ASSERT_TRUE(a);
+  auto b = test::startJoined(*a, root.file("b"));
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1 && peerCount(b->dir) == 1; }));
+  b->child->signal(SIGTERM);
+  // A hang-up every 200 us until b has exited: bounded by 20,000 signals (~4 s and more).
+  std::optional<int> code;
+  for (int i = 0; i < 20000 && !(code = b->child->poll()); ++i) {
+    b->child->signal(SIGHUP);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  if (!code) code = b->child->wait();
+  EXPECT_EQ(*code, 0) << "129 is death by SIGHUP; stderr: " << b->stderrText();
+  EXPECT_TRUE(eventually([&] { return peerCount(a->dir) == 0; }));
+}
+
 }  // namespace
 }  // namespace meshslice
