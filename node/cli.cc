@@ -205,7 +205,9 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& argv) {
       level = level->get_subcommands().front();
       path += level->get_name() + " ";
     }
-    const auto rest = level->remaining();
+    // With fallthrough, a word the subcommand has no place for may land on a parent.
+    std::vector<std::string> rest;
+    for (const CLI::App* on = level; on && rest.empty(); on = on->get_parent()) rest = on->remaining();
     if (!rest.empty() && !level->get_subcommands({}).empty() && rest.front().rfind("-", 0) != 0)
       return invalidArgument("unknown command '" + path + rest.front() + "'" + didYouMean(*level, rest.front()));
     return invalidArgument(e.what());

@@ -201,6 +201,8 @@ TEST(CommandLine, TyposGetADidYouMean) {
   EXPECT_EQ(bad({"peer"}), "unknown command 'peer' (did you mean 'peers'?)");
   EXPECT_EQ(bad({"frobnicate"}), "unknown command 'frobnicate'") << "nothing close: no guess";
   EXPECT_EQ(bad({"help", "sett"}), "help: unknown command 'sett' (did you mean 'set'?)");
+  EXPECT_EQ(bad({"mesh", "alow"}), "unknown command 'mesh alow' (did you mean 'allow'?)");
+  EXPECT_EQ(bad({"http", "tokn"}), "unknown command 'http tokn' (did you mean 'token'?)");
 }
 
 TEST(CommandLine, HelpCommandVerboseAndUpHelpTellEverything) {
