@@ -129,24 +129,21 @@ void StoreSyncAdapter::joinExchange(const DeviceId& peer_id, bool join_phase) {
   PeerState& peer = peers_[peer_id];
   peer = PeerState{};  // a new link: nothing sent on it yet
   peer.join_phase = join_phase;
+  const auto lists = [](const std::vector<std::string>& caps, std::string_view cap) {
+    return std::find(caps.begin(), caps.end(), cap) != caps.end();
+  };
+  // Both ends must announce "contract" (a test may make a node announce less, as an old build).
+  const bool we_do_contracts = lists(core_.options().capabilities, kCapabilityContract);
   for (const PeerInfo& p : core_.peers())
     if (p.id == peer_id) {
       peer.protocol_version = p.protocol_version;
-      peer.delta = std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDelta) != p.capabilities.end();
-      peer.lifecycle =
-          std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityLifecycle) != p.capabilities.end();
-      peer.delta_tree =
-          std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityDeltaTree) != p.capabilities.end();
+      peer.delta = lists(p.capabilities, kCapabilityDelta);
+      peer.lifecycle = lists(p.capabilities, kCapabilityLifecycle);
+      peer.delta_tree = lists(p.capabilities, kCapabilityDeltaTree);
+      peer.contracts = we_do_contracts && lists(p.capabilities, kCapabilityContract);
     }
   peer.delta = peer.delta && options_.deltas && versionFor(peer) >= kDeltaProtocolVersion;
   peer.delta_tree = peer.delta_tree && peer.delta && options_.tree_digests;
-  // Both ends must announce "contract" (a test may make a node announce less, as an old build).
-  const auto& own = core_.options().capabilities;
-  const bool we_do = std::find(own.begin(), own.end(), kCapabilityContract) != own.end();
-  for (const PeerInfo& p : core_.peers())
-    if (p.id == peer_id)
-      peer.contracts = we_do && std::find(p.capabilities.begin(), p.capabilities.end(), kCapabilityContract) !=
-                                    p.capabilities.end();
   // Our contracts first: the peer judges every later message of a store by them.
   sendContracts(peer_id, peer, nullptr);
   // Order matters to the peer: the digest (our holdings before its slices reach us), then the

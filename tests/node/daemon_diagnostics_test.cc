@@ -41,8 +41,7 @@ TEST(DaemonDiagnostics, PeersAllNamesAWrongMeshSecretARefusedPortAndThePeersList
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"), {"--name", "alpha"});
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--name", "bravo", "--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"), {"--name", "bravo"});
   ASSERT_TRUE(b);
   // c has a mesh of its own (another secret); it also lists a port nothing listens on.
   auto c = startDaemon(root.file("c"), {"--name", "charlie", "--peer", a->listen, "--peer", "127.0.0.1:1"});
@@ -77,8 +76,7 @@ TEST(DaemonDiagnostics, PingPrintsTheRoundTripAndFailsForAnUnreachableDevice) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"), {"--name", "alpha"});
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--name", "bravo", "--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"), {"--name", "bravo"});
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1; }));
 

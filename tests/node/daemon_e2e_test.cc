@@ -123,8 +123,7 @@ TEST(DaemonEndToEnd, PublishedMessagesReachSubscribers) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"));
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"));
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1; }));
   test::Child sub({"subscribe", "chat", "--state-dir", b->dir}, root.file("sub.err"));
@@ -232,8 +231,7 @@ TEST(MeshCommands, AllowAndRevokeEditTheListOfflineAndEvictAPeerLive) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"));
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"));
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1; }));
 

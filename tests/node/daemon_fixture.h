@@ -65,6 +65,20 @@ inline std::unique_ptr<RunningDaemon> startDaemon(const std::string& dir, std::v
   return startDaemonWithArgs(dir, args);
 }
 
+// A second daemon in `a`'s mesh: `mesh join` of a's invite into `dir`, then startDaemon with
+// `--peer a.listen` plus `extra`. nullptr (with a test failure) if the join or the start fails.
+inline std::unique_ptr<RunningDaemon> startJoined(const RunningDaemon& a, const std::string& dir,
+                                                  std::vector<std::string> extra = {}) {
+  const std::string scratch = dir.substr(0, dir.rfind('/'));  // dir's parent, where `run` keeps stderr
+  auto joined = run({"mesh", "join", a.invite, "--state-dir", dir}, scratch.empty() ? "." : scratch);
+  if (joined.code != 0) {
+    ADD_FAILURE() << "mesh join into " << dir << " failed: " << joined.err;
+    return nullptr;
+  }
+  extra.insert(extra.end(), {"--peer", a.listen});
+  return startDaemon(dir, std::move(extra));
+}
+
 // One control call to the daemon on `dir`.
 inline Result<Json> rpcCall(const std::string& dir, const std::string& method, Json params = Json::object()) {
   auto c = ControlClient::connect(controlSocketPath(dir));

@@ -34,8 +34,7 @@ TEST(DaemonLifecycle, ATypodStoreRemovedWithRmIsGoneOnThePeerToo) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"));
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"));
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1 && peerCount(b->dir) == 1; }));
 
@@ -77,8 +76,7 @@ TEST(DaemonLifecycle, RemovingOurSliceOfASharedStoreKeepsTheOthers) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"));
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"));
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1; }));
   ASSERT_EQ(run({"set", "shared", "1", "--state-dir", a->dir}, root.path()).code, 0);

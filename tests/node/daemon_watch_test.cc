@@ -28,8 +28,7 @@ TEST(DaemonWatch, SnapshotComesFirstThenTimeStampedEventsAndPeerLeftNamesThePeer
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"), {"--name", "alpha"});
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--name", "bee", "--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"), {"--name", "bee"});
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return peerCount(a->dir) == 1; }));
   ASSERT_EQ(run({"set", "s", "1", "--state-dir", a->dir}, root.path()).code, 0);

@@ -353,8 +353,7 @@ TEST(HttpEvents, TheWebSocketStreamCarriesTheWatchEvents) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"), {"--http", "127.0.0.1:0"});
   ASSERT_TRUE(a);
-  ASSERT_EQ(run({"mesh", "join", a->invite, "--state-dir", root.file("b")}, root.path()).code, 0);
-  auto b = startDaemon(root.file("b"), {"--peer", a->listen});
+  auto b = test::startJoined(*a, root.file("b"));
   ASSERT_TRUE(b);
   ASSERT_TRUE(eventually([&] { return test::peerCount(a->dir) == 1; }));
   const uint16_t port = portOf(a->http);
