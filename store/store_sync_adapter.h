@@ -44,6 +44,9 @@
 //   once per link and contract (ContractEvent, contract_mismatches) and heals when either
 //   side re-registers the store with a compatible contract: the pair then does the store's
 //   join exchange. A peer without the capability declares nothing: it syncs as before.
+// - Errors (store/store_error.h, docs/STORES.md section 8): a message that does not decode, a
+//   slice the store refuses, a repair that cannot be saved, a send the bus refuses and a
+//   contract mismatch are counted, logged and handed once to the error hook, by phase.
 //
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
