@@ -94,6 +94,15 @@ class PeerFanOut final : public PeerObserver {
 // closing the node's handles.
 enum class NodeState { kCreated, kStarting, kRunning, kStopping, kStopped };
 using MessageGate = CallbackGate<ms_message_fn>;
+
+// The node's store error callback (ms_node_set_store_error_cb): replaced under the mutex, which
+// a call holds (recursive: the callback may replace itself).
+struct StoreErrorSink {
+  std::recursive_mutex mutex;
+  ms_store_error_cb fn = nullptr;
+  void* user = nullptr;
+  void deliver(const StoreError& error);
+};
 using RequestGate = CallbackGate<ms_request_fn>;
 
 }  // namespace meshslice::capi
@@ -109,6 +118,7 @@ struct ms_node {
   std::mutex stores_mutex;                      // never held while waiting for the loop
   std::vector<ms_store*> stores;                // guarded by stores_mutex
   std::unique_ptr<meshslice::StoreSyncAdapter> adapter;  // loop thread only
+  meshslice::capi::StoreErrorSink store_errors;  // the adapter's error hook calls it
 };
 
 struct ms_store {

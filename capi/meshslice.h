@@ -312,6 +312,39 @@ typedef struct ms_store_listener ms_store_listener;
 int ms_store_listen(ms_store* store, ms_store_event_fn fn, void* user, ms_store_listener** out);
 void ms_store_listener_free(ms_store_listener* listener);
 
+/* ---- store errors ---- */
+
+/* Failures of store sync that no call returns, because they happen on the loop thread in answer
+ * to peers, by phase. Each is also counted and logged; none stops syncing. */
+typedef enum ms_store_phase {
+  MS_STORE_PHASE_DECODE = 1,  /* a sync message from a peer did not decode */
+  MS_STORE_PHASE_APPLY = 2,   /* a store refused a peer's value */
+  MS_STORE_PHASE_PERSIST = 3, /* this device's value could not be saved (stores that persist) */
+  MS_STORE_PHASE_SEND = 4,    /* a sync message could not be handed to a peer's link */
+  MS_STORE_PHASE_CONTRACT = 5 /* the peer's store declares an incompatible contract: nothing of
+                                 that store is exchanged with that peer (docs/STORES.md) */
+} ms_store_phase;
+typedef struct ms_store_error {
+  /* sizeof the struct as this library fills it. Fields may be added at the end in later
+   * versions: read a field past the ones below only if it lies within struct_size. */
+  size_t struct_size;
+  ms_store_phase phase;
+  const char* store_id;  /* the store concerned; "" if the failure names none (a message that
+                            did not decode, or one about several stores that was not sent) */
+  const char* device_id; /* the peer concerned; this device for MS_STORE_PHASE_PERSIST */
+  int code;              /* MS_ERR_*, e.g. MS_ERR_MALFORMED for MS_STORE_PHASE_DECODE */
+  const char* message;   /* what went wrong, for a log */
+} ms_store_error;
+typedef void (*ms_store_error_cb)(void* user, const ms_store_error* error);
+/* Calls `fn` once for every such failure of the node's stores, until replaced; `fn` NULL removes
+ * it. May be called at any time, before or after ms_node_start(), from any thread (host loop:
+ * the loop's thread) and from inside callbacks, its own included. `fn` runs on the loop
+ * thread, a loop turn after the failure (so it may call into the library as any callback
+ * may); failures while no callback is set are not reported later. Once this returns, the
+ * previous callback is not running (on another thread) and will not run again. `user` must
+ * stay valid until then. */
+int ms_node_set_store_error_cb(ms_node* node, ms_store_error_cb fn, void* user);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif

@@ -128,6 +128,7 @@ Result<Identity> makeIdentity(const ms_node_config& c) {
 // Loop thread: the adapter syncs every store made so far; later ones register themselves.
 Status startSyncOnLoop(ms_node* n, MeshCore& core) {
   n->adapter = std::make_unique<StoreSyncAdapter>(n->node->env(), core);
+  n->adapter->setErrorHook([n](const StoreError& error) { n->store_errors.deliver(error); });
   std::vector<ms_store*> stores;
   {
     std::lock_guard lock(n->stores_mutex);

@@ -220,3 +220,51 @@ void ms_store_listener_free(ms_store_listener* listener) {
 }
 
 }  // extern "C"
+
+namespace meshslice::capi {
+
+namespace {
+
+ms_store_phase phaseOf(StorePhase phase) {
+  switch (phase) {
+    case StorePhase::kDecode: return MS_STORE_PHASE_DECODE;
+    case StorePhase::kApply: return MS_STORE_PHASE_APPLY;
+    case StorePhase::kPersist: return MS_STORE_PHASE_PERSIST;
+    case StorePhase::kSend: return MS_STORE_PHASE_SEND;
+    case StorePhase::kContract: return MS_STORE_PHASE_CONTRACT;
+  }
+  return MS_STORE_PHASE_DECODE;  // unreachable: every phase is listed
+}
+
+}  // namespace
+
+void StoreErrorSink::deliver(const StoreError& error) {
+  std::lock_guard lock(mutex);
+  if (!fn) return;
+  const std::string device = error.device.toString();
+  const std::string message = error.status.message().empty() ? codeName(error.status.code()) : error.status.message();
+  ms_store_error out{};
+  out.struct_size = sizeof out;
+  out.phase = phaseOf(error.phase);
+  out.store_id = error.store.c_str();
+  out.device_id = device.c_str();
+  out.code = static_cast<int>(error.status.code());  // MS_ERR_* mirror Code (never kWrongThread here)
+  out.message = message.c_str();
+  fn(user, &out);
+}
+
+}  // namespace meshslice::capi
+
+extern "C" {
+
+int ms_node_set_store_error_cb(ms_node* n, ms_store_error_cb fn, void* user) {
+  MS_CAPI_REQUIRE(n);
+  return guard([&] {
+    std::lock_guard lock(n->store_errors.mutex);  // waits out a call on the loop thread
+    n->store_errors.fn = fn;
+    n->store_errors.user = user;
+    return ok();
+  });
+}
+
+}  // extern "C"

@@ -158,15 +158,17 @@ class TodoStore final : public ISyncableStore {
   }
 
   // A peer remembers our list at a version from an earlier run: move above it.
-  void raiseLocalVersionAbove(uint64_t version) override {
+  // (Nothing is persisted here, so nothing can fail.)
+  Status raiseLocalVersionAbove(uint64_t version) override {
     {
       std::lock_guard lock(mutex_);
-      if (table_.local().version > version) return;
+      if (table_.local().version > version) return Status::ok();
       table_.raiseFloor(version);
-      if (table_.local().version == 0) return;  // the next edit lands above it
+      if (table_.local().version == 0) return Status::ok();  // the next edit lands above it
       table_.commitLocal(table_.restampedLocal(version, wallMillis()));
     }
     notifyAdapter();
+    return Status::ok();
   }
 
  private:

@@ -209,7 +209,7 @@ void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
     ++stats_.malformed;
     MS_LOG(kWarn, "sync") << "malformed sync message from " << from.shortString() << ": "
                           << message.status().toString();
-    return;
+    return reportError(StorePhase::kDecode, {}, from, message.status());
   }
   auto it = peers_.find(from);
   if (it == peers_.end()) {
@@ -261,7 +261,12 @@ void StoreSyncAdapter::applyFromOwner(const DeviceId& from, const PeerState& pee
       held_.record(store_id, from, version, versionFor(peer) >= kIncarnationProtocolVersion ? incarnation : 0);
       break;
     case ApplyResult::kStale: ++stats_.slices_stale; break;
-    case ApplyResult::kRejected: ++stats_.slices_rejected; break;
+    case ApplyResult::kRejected:
+      ++stats_.slices_rejected;  // the store logged why
+      reportError(StorePhase::kApply, store_id, from,
+                  Status(Code::kMalformed, "store " + store_id + " refused slice v" + std::to_string(version) +
+                                               " of " + from.shortString() + " (not valid data for the store)"));
+      break;
   }
 }
 
@@ -359,8 +364,13 @@ void StoreSyncAdapter::handleDigest(const DeviceId& from, PeerState& peer, const
     const uint64_t local = store->localSlice().version;
     MS_LOG(kInfo, "sync") << from.shortString() << " holds our slice of " << store_id << " at v" << claimed
                           << " >= ours (v" << local << "): raising our version";
-    store->raiseLocalVersionAbove(claimed);  // its change signal re-sends to everyone
+    // Its change signal re-sends to everyone. A save error leaves the repair in memory only.
+    Status saved = store->raiseLocalVersionAbove(claimed);
     if (local > 0) ++stats_.repairs;
+    if (!saved.isOk()) {
+      ++stats_.persist_errors;
+      reportError(StorePhase::kPersist, store_id, self, std::move(saved));
+    }
   }
   if (!wanted.empty()) sendRequest(from, std::move(wanted));
   scheduleFlush();
@@ -463,7 +473,7 @@ void StoreSyncAdapter::flushPeer(const DeviceId& id, PeerState& peer, FlushCache
     }
     bool is_delta = false;
     const ByteView message = messageFor(it->first, peer, slice, is_delta);
-    Status st = sendEncoded(id, message);
+    Status st = sendEncoded(id, message, it->first);
     if (st.code() == Code::kBusy) return markOwed(peer);
     if (st.isOk()) {
       ++stats_.slices_sent;
@@ -563,14 +573,29 @@ Status StoreSyncAdapter::send(const DeviceId& peer, const SyncMessage& message) 
   return sendEncoded(peer, encodeSyncMessage(message, version));
 }
 
-Status StoreSyncAdapter::sendEncoded(const DeviceId& peer, ByteView message) {
+Status StoreSyncAdapter::sendEncoded(const DeviceId& peer, ByteView message, const std::string& store_id) {
   if (stopped_) return Status(Code::kClosed, "store sync adapter stopped");
   Status st = core_.bus().sendReserved(peer, kSyncNamespace, message);
   if (!st.isOk()) {
     ++stats_.send_errors;
     MS_LOG(kDebug, "sync") << "send to " << peer.shortString() << ": " << st.toString();
+    reportError(StorePhase::kSend, store_id, peer, st);
   }
   return st;
+}
+
+void StoreSyncAdapter::setErrorHook(StoreErrorHook hook) { on_error_ = std::move(hook); }
+
+void StoreSyncAdapter::reportError(StorePhase phase, const std::string& store_id, const DeviceId& device,
+                                   Status status) {
+  if (!on_error_) return;
+  // Not now: the failure happens deep inside a flush or a message, where a hook that removes a
+  // store (or stops us) would pull the state out from under the caller.
+  env_.post([this, alive = alive_, error = StoreError{phase, store_id, device, std::move(status)}] {
+    if (!*alive || stopped_ || !on_error_) return;
+    const StoreErrorHook hook = on_error_;  // the hook may replace itself
+    hook(error);
+  });
 }
 
 }  // namespace meshslice

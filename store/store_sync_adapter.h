@@ -44,6 +44,9 @@
 //   once per link and contract (ContractEvent, contract_mismatches) and heals when either
 //   side re-registers the store with a compatible contract: the pair then does the store's
 //   join exchange. A peer without the capability declares nothing: it syncs as before.
+// - Errors (store/store_error.h, docs/STORES.md section 8): a message that does not decode, a
+//   slice the store refuses, a repair that cannot be saved, a send the bus refuses and a
+//   contract mismatch are counted, logged and handed once to the error hook, by phase.
 //
 // Threading: loop thread only (the thread that runs `env`'s callbacks and `core`). Stores may
 // be written from any thread: their change signal is posted to the loop. `env` and `core`
@@ -67,6 +70,7 @@
 #include "store/held_incarnations.h"
 #include "store/slice_delta.h"
 #include "store/slice_removal.h"
+#include "store/store_error.h"
 #include "store/sync_message.h"
 #include "store/syncable_store.h"
 
@@ -111,6 +115,7 @@ struct SyncStats {
   uint64_t from_unlinked = 0;         // messages from a peer not (or no longer) linked
   uint64_t deferrals = 0;             // times a peer became owed
   uint64_t send_errors = 0;
+  uint64_t persist_errors = 0;        // repaired local versions the store could not save
   uint64_t join_skips = 0;            // local slices a join did not re-send: the peer held them
   uint64_t slice_bytes_sent = 0;      // encoded SliceUpdates and SliceDeltas handed to the bus
   uint64_t deltas_sent = 0;
@@ -185,6 +190,12 @@ class StoreSyncAdapter final : public PeerObserver {
   void setContractListener(std::function<void(const ContractEvent&)> listener);
   // The (peer, store) pairs mismatched now.
   std::vector<ContractEvent> contractMismatches() const;
+  // Called once for every failure counted in stats() as malformed, slices_rejected,
+  // persist_errors, send_errors or contract_mismatches (store/store_error.h); nullptr removes
+  // it. Runs on the loop thread, on a later loop turn than the failure (so it may call back
+  // into the adapter, e.g. removeStore()); a failure whose turn comes after stop() or the
+  // adapter's destruction is not reported.
+  void setErrorHook(StoreErrorHook hook);
   bool isOwed(const DeviceId& peer) const;
   // The incarnation of a registered store (0 if it is not registered).
   uint64_t incarnationOf(const std::string& store_id) const;
@@ -285,7 +296,10 @@ class StoreSyncAdapter final : public PeerObserver {
   void sendDigests(const DeviceId& peer, const std::vector<Digest>& digests);
   void sendRequest(const DeviceId& peer, std::vector<std::string> store_ids);
   Status send(const DeviceId& peer, const SyncMessage& message);
-  Status sendEncoded(const DeviceId& peer, ByteView message);
+  // `store_id`: the store the message is about, "" if several or none (for the error hook).
+  Status sendEncoded(const DeviceId& peer, ByteView message, const std::string& store_id = {});
+  // Hands a failure to the error hook on the next loop turn.
+  void reportError(StorePhase phase, const std::string& store_id, const DeviceId& device, Status status);
   ISyncableStore* findStore(const std::string& id) const;
   // Contracts (store/store_sync_adapter_contract.cc).
   void sendContracts(const DeviceId& peer_id, const PeerState& peer, const std::vector<std::string>* store_ids);
@@ -317,6 +331,7 @@ class StoreSyncAdapter final : public PeerObserver {
   SyncStats stats_;
   std::optional<Micros> last_refusal_log_;
   std::function<void(const ContractEvent&)> on_contract_;
+  StoreErrorHook on_error_;  // the one set when a delivery task runs is the one called
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

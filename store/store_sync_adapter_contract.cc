@@ -38,7 +38,7 @@ void StoreSyncAdapter::handleContracts(const DeviceId& from, PeerState& peer, By
   if (!message) {
     ++stats_.malformed;
     MS_LOG(kWarn, "sync") << "malformed contracts from " << from.shortString() << ": " << message.status().toString();
-    return;
+    return reportError(StorePhase::kDecode, {}, from, message.status());
   }
   ++stats_.contracts_received;
   for (ContractEntry& e : message->entries) {
@@ -67,6 +67,9 @@ void StoreSyncAdapter::checkContract(const DeviceId& peer_id, PeerState& peer, c
     MS_LOG(kWarn, "sync") << "store " << store_id << ": " << peer_id.shortString() << " has contract "
                           << contractString(remote) << ", ours is " << contractString(local)
                           << ": no slices of it are exchanged with that peer";
+    reportError(StorePhase::kContract, store_id, peer_id,
+                Status(Code::kIncompatible, "store " + store_id + ": " + peer_id.shortString() + " has contract " +
+                                                contractString(remote) + ", ours is " + contractString(local)));
     if (on_contract_) on_contract_(ContractEvent{peer_id, store_id, local, remote, true});
     return;
   }

@@ -49,7 +49,7 @@ void StoreSyncAdapter::onDeltaMessage(const DeviceId& from, PeerState& peer, Byt
     ++stats_.malformed;
     MS_LOG(kWarn, "sync") << "malformed delta message from " << from.shortString() << ": "
                           << message.status().toString();
-    return;
+    return reportError(StorePhase::kDecode, {}, from, message.status());
   }
   if (auto* delta = std::get_if<SliceDelta>(&message.value())) return handleDelta(from, peer, *delta);
   handleDeltaRefused(peer, std::get<DeltaRefused>(message.value()));
@@ -121,7 +121,7 @@ void StoreSyncAdapter::refuseDelta(const DeviceId& from, const SliceDelta& delta
   MS_LOG(kInfo, "sync") << "refused a delta of " << delta.store_id << " v" << delta.version << " on v"
                         << delta.base_version << " from " << from.shortString() << " ("
                         << deltaRefusalName(reason) << ": " << why.message() << "): asking for the full slice";
-  sendEncoded(from, encodeDeltaMessage(DeltaRefused{delta.store_id, delta.version, reason})).ignore();
+  sendEncoded(from, encodeDeltaMessage(DeltaRefused{delta.store_id, delta.version, reason}), delta.store_id).ignore();
 }
 
 void StoreSyncAdapter::handleDeltaRefused(PeerState& peer, const DeltaRefused& refused) {

@@ -28,7 +28,7 @@ Status StoreSyncAdapter::retractStore(const std::string& store_id) {
 void StoreSyncAdapter::sendRemoved(const DeviceId& peer_id, const PeerState& peer, const std::string& store_id,
                                    uint64_t version) {
   if (!peer.lifecycle) return;  // it keeps our slice until we go offline (documented)
-  Status st = sendEncoded(peer_id, encodeSliceRemoved(SliceRemoved{store_id, core_.local().id, version}));
+  Status st = sendEncoded(peer_id, encodeSliceRemoved(SliceRemoved{store_id, core_.local().id, version}), store_id);
   if (st.isOk()) ++stats_.removals_sent;
 }
 
@@ -50,7 +50,7 @@ void StoreSyncAdapter::onLifecycleMessage(const DeviceId& from, ByteView payload
     ++stats_.malformed;
     MS_LOG(kWarn, "sync") << "malformed lifecycle message from " << from.shortString() << ": "
                           << removed.status().toString();
-    return;
+    return reportError(StorePhase::kDecode, {}, from, removed.status());
   }
   if (removed->device_id != from) {
     ++stats_.slices_spoofed;

@@ -84,8 +84,10 @@ class ISyncableStore {
   // Version repair: a peer holds our slice at `version` (a leftover of an earlier run that
   // used higher versions). If something was written, the local slice is re-stamped with a
   // version above it (same data) and the listener fires; if nothing was written yet, the next
-  // write will be above it. No-op if the local version is already higher.
-  virtual void raiseLocalVersionAbove(uint64_t version) = 0;
+  // write will be above it. No-op if the local version is already higher. An error means the
+  // new version could not be persisted: the repair still holds in memory (the adapter reports
+  // it as StorePhase::kPersist).
+  virtual Status raiseLocalVersionAbove(uint64_t version) = 0;
 };
 
 }  // namespace meshslice

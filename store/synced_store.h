@@ -298,7 +298,7 @@ class SyncedStore : public ISyncableStore {
     std::lock_guard lock(change_mutex_);
     on_local_change_ = std::move(listener);
   }
-  void raiseLocalVersionAbove(uint64_t version) override;
+  Status raiseLocalVersionAbove(uint64_t version) override;
 
  private:
   struct Restore {};
@@ -438,32 +438,36 @@ void SyncedStore<T, Codec>::clearRemoteSlices() {
 }
 
 template <typename T, typename Codec>
-void SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
+Status SyncedStore<T, Codec>::raiseLocalVersionAbove(uint64_t version) {
+  Status saved = Status::ok();
   {
     std::lock_guard write(write_mutex_);
     DeviceSlice next;
     {
       std::lock_guard lock(mutex_);
-      if (table_.local().version > version) return;
-      if (table_.local().version == 0 && table_.floor() >= version) return;
+      if (table_.local().version > version) return Status::ok();
+      if (table_.local().version == 0 && table_.floor() >= version) return Status::ok();
       table_.raiseFloor(version);
       ++stats_.repairs;
-      if (table_.local().version == 0) return;  // the next set() lands above it
+      if (table_.local().version == 0) return Status::ok();  // the next set() lands above it
       next = table_.restampedLocal(version, wall_clock_());
-      if (next.version <= table_.local().version) return;  // the top of the range: nothing above
+      if (next.version <= table_.local().version) return Status::ok();  // the top of the range: nothing above
     }
     if (persistence_) {
-      Status st = persistence_->save(next);
-      if (!st.isOk()) {
+      saved = persistence_->save(next);
+      if (!saved.isOk()) {
         // The repair still holds in memory; after a restart peers report the version again.
         MS_LOG(kWarn, "store") << "store " << store_id_ << ": cannot persist repaired version: "
-                               << st.toString();
+                               << saved.toString();
+        saved = Status(saved.code(), "store " + store_id_ + ": cannot persist repaired version v" +
+                                         std::to_string(next.version) + ": " + saved.message());
       }
     }
     std::lock_guard lock(mutex_);
     table_.commitLocal(std::move(next));
   }
   notifyLocalChange();
+  return saved;
 }
 
 }  // namespace meshslice

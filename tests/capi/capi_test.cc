@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "mesh/mesh_node.h"
+#include "store/sync_message.h"
 #include "tests/support/loop_helpers.h"
 #include "tests/support/waiter.h"
 
@@ -455,6 +457,55 @@ TEST(CApi, ANodeRunsOnTheApplicationsOwnLoop) {
   ms_store_free(store_t);
   ms_node_free(threaded);
   test::expectCleanClose(host);
+}
+
+// What a store error callback saw, written on the loop thread.
+struct SeenErrors {
+  Waiter* waiter = nullptr;
+  std::vector<std::string> errors;  // "phase store device code message"
+  size_t struct_size = 0;
+};
+
+void onStoreError(void* user, const ms_store_error* e) {
+  auto* seen = static_cast<SeenErrors*>(user);
+  seen->waiter->update([&] {
+    seen->struct_size = e->struct_size;
+    seen->errors.push_back(std::to_string(e->phase) + " [" + e->store_id + "] " + e->device_id + " " +
+                           std::to_string(e->code) + (e->message[0] ? "" : " (no message)"));
+  });
+}
+
+TEST(CApi, StoreErrorCallbackReportsAnUndecodableSyncMessageOnceWithThePeer) {
+  Waiter w;
+  SeenErrors seen;
+  seen.waiter = &w;
+  const std::string invite = newInvite();
+  ms_node* a = makeNode(invite, "alpha");
+  ASSERT_EQ(ms_node_set_store_error_cb(a, onStoreError, &seen), MS_OK);  // before start
+  ms_store* store = nullptr;
+  ASSERT_EQ(ms_store_new(a, "presence", &store), MS_OK);
+  ASSERT_EQ(ms_node_start(a), MS_OK) << ms_last_error();
+  const std::string id_a = nodeId(a);
+
+  // A C++ peer of the same mesh, which can write to the library's own namespace.
+  MeshNodeOptions options;
+  options.mesh.static_peers = {listenAddress(a)};
+  MeshNode peer(Identity::generate("bravo"), MeshSecret::fromInvite(invite).value(), options);
+  ASSERT_TRUE(peer.start().isOk());
+  const DeviceId a_id = DeviceId::parse(id_a).value();
+  ASSERT_TRUE(eventually(w, [&] { return peer.call([&](MeshCore& core) { return core.isConnected(a_id); }); }));
+  const Bytes junk = {0xc1};
+  ASSERT_TRUE(peer.call([&](MeshCore& core) { return core.bus().sendReserved(a_id, kSyncNamespace, junk); }).isOk());
+
+  ASSERT_TRUE(w.waitFor([&] { return !seen.errors.empty(); })) << "no store error reported";
+  ASSERT_EQ(ms_node_set_store_error_cb(a, nullptr, nullptr), MS_OK);  // waits out a running call
+  EXPECT_EQ(seen.errors, std::vector<std::string>{std::to_string(MS_STORE_PHASE_DECODE) + " [] " +
+                                                  peer.id().toString() + " " + std::to_string(MS_ERR_MALFORMED)});
+  EXPECT_EQ(seen.struct_size, sizeof(ms_store_error));
+
+  peer.stop();
+  ms_store_free(store);
+  ms_node_free(a);
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ TEST(SyncedStore, LocalChangeListenerFiresOnEveryChangeUntilCleared) {
   int changes = 0;
   s.setLocalChangeListener([&] { ++changes; });
   ASSERT_TRUE(s.set(p(1)).isOk());
-  s.raiseLocalVersionAbove(s.localSlice().version + 100);
+  EXPECT_TRUE(s.raiseLocalVersionAbove(s.localSlice().version + 100).isOk());
   EXPECT_EQ(changes, 2);
   s.setLocalChangeListener(nullptr);
   ASSERT_TRUE(s.set(p(2)).isOk());
@@ -151,9 +151,9 @@ TEST(SyncedStore, RaiseLocalVersionAboveRestampsTheSameData) {
   PosStore s("pos", device(1), clockAt(&now));
   ASSERT_TRUE(s.set(p(7)).isOk());
   const DeviceSlice before = s.localSlice();
-  s.raiseLocalVersionAbove(before.version - 1);  // already above: nothing to do
+  EXPECT_TRUE(s.raiseLocalVersionAbove(before.version - 1).isOk());  // already above: nothing to do
   EXPECT_EQ(s.localSlice(), before);
-  s.raiseLocalVersionAbove(before.version + 500);
+  EXPECT_TRUE(s.raiseLocalVersionAbove(before.version + 500).isOk());
   EXPECT_EQ(s.localSlice().version, before.version + 501);
   EXPECT_EQ(s.localSlice().data, before.data);
   EXPECT_EQ(s.local(), p(7));
@@ -168,7 +168,7 @@ TEST(SyncedStore, RaiseBeforeAnyWriteOnlySetsAFloor) {
   int changes = 0;
   s.setLocalChangeListener([&] { ++changes; });
   const uint64_t peer_held = uint64_t(kWall) * 1000 + 40;
-  s.raiseLocalVersionAbove(peer_held);
+  EXPECT_TRUE(s.raiseLocalVersionAbove(peer_held).isOk());
   EXPECT_EQ(s.localSlice().version, 0u);
   EXPECT_EQ(changes, 0);
   ASSERT_TRUE(s.set(p(1)).isOk());
@@ -251,13 +251,13 @@ TEST(SyncedStore, SetAtTheTopOfTheVersionRangeFailsInsteadOfKeepingTheOldVersion
   EXPECT_NE(st.message().find("version space is exhausted"), std::string::npos) << st.message();
   EXPECT_EQ(s.local(), p(1));
   EXPECT_EQ(ev.local.size(), 1u) << "no LocalChanged for a write that did not happen";
-  s.raiseLocalVersionAbove(kMaxVersion - 1);  // a repair has nowhere to go either
+  EXPECT_TRUE(s.raiseLocalVersionAbove(kMaxVersion - 1).isOk());  // a repair has nowhere to go either
   EXPECT_EQ(s.localSlice().version, kMaxVersion);
   EXPECT_EQ(s.local(), p(1));
 
   // A floor at the top (nothing written yet) refuses the first write the same way.
   PosStore fresh("pos", device(2), clockAt(&now));
-  fresh.raiseLocalVersionAbove(kMaxVersion);
+  EXPECT_TRUE(fresh.raiseLocalVersionAbove(kMaxVersion).isOk());
   EXPECT_EQ(fresh.set(p(1)).code(), Code::kTooLarge);
   EXPECT_EQ(fresh.localSlice().version, 0u);
 }
