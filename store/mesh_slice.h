@@ -34,7 +34,7 @@
 //   goodbyes on every link, the loop thread joined. Idempotent; the destructor calls it.
 // - Stores added before start() are registered when start() succeeds; after a failed start()
 //   or after stop(), addStore() returns Code::kClosed.
-// - Subscriptions from subscribe() touch the bus: reset them on the loop thread (post()) or
+// - Subscriptions from subscribe() touch the bus: reset them on the loop thread (call()) or
 //   let them go after stop(), when they do nothing.
 #pragma once
 
