@@ -82,6 +82,8 @@ class MeshSlice {
   const std::string& name() const { return node_->name(); }
   // Valid after start().
   const std::string& listenAddress() const { return node_->listenAddress(); }
+  // With a host loop, stop() returns at once: the node has closed once this is true.
+  bool stopped() const { return node_->stopped(); }
   // As MeshNode::closeStatus(), once stop() returned.
   Status closeStatus() const { return node_->closeStatus(); }
 

@@ -262,6 +262,40 @@ TEST(MeshSlice, DestroyingARunningMeshLetsGoOfItsStoresWhichStayUsable) {
   test::stopAndExpectCleanClose(*a);
 }
 
+// With a host loop the host's thread is the loop thread: every call runs inline there, and
+// removeStore() is allowed (outside callbacks).
+TEST(MeshSlice, OnAHostLoopEveryCallRunsInlineOnTheHostThread) {
+  EventLoop host;
+  {
+    Waiter w;
+    auto other = makeMesh("threaded");
+    Watched on_other(w, "s", other->id());
+    ASSERT_TRUE(other->addStore(on_other.store).isOk());
+    ASSERT_TRUE(other->start().isOk());
+    ASSERT_TRUE(on_other.store.set({"threaded"}).isOk());
+    MeshSliceOptions o;
+    o.node.host_loop = host.uv();
+    o.node.mesh.static_peers = {other->listenAddress()};
+    Identity identity = Identity::generate("embedded");
+    TextStore s("s", identity.deviceId());
+    MeshSlice embedded(std::move(identity), testSecret(), o);
+    ASSERT_TRUE(embedded.start().isOk());
+    ASSERT_TRUE(embedded.addStore(s).isOk());
+    ASSERT_TRUE(s.set({"embedded"}).isOk());
+    ASSERT_TRUE(test::runUntil(host, [&] {
+      auto mine = on_other.store.get(s.localDevice());
+      return mine && mine->text == "embedded" && s.get(other->id()).has_value();
+    }));
+    ASSERT_TRUE(embedded.removeStore("s").isOk());
+    EXPECT_TRUE(s.remoteSlices().empty());
+    EXPECT_EQ(embedded.removeStore("s").code(), Code::kNotFound);
+    embedded.stop();
+    ASSERT_TRUE(test::runUntil(host, [&] { return embedded.stopped(); }));
+    test::stopAndExpectCleanClose(*other);
+  }
+  test::expectCleanClose(host);
+}
+
 TEST(MeshSlice, LifecycleCallsReportWhereTheMeshIs) {
   auto a = makeMesh("a");
   TextStore s("s", a->id()), twin("s", a->id());
