@@ -1,7 +1,7 @@
 # The installable package, included from the top-level CMakeLists.txt:
 #   libmeshslice.so + libmeshslice.a   every layer up to store/, plus the C API (capi/)
-#   include/meshslice/{base,transport,mesh,store,capi}/*.h   (consumers use -I include/meshslice,
-#                                         so "mesh/mesh_node.h" and "capi/meshslice.h" resolve)
+#   include/meshslice/<layer>/*.h         MESHSLICE_PUBLIC_HEADERS below (consumers use -I include/meshslice,
+#                                         so "store/mesh_slice.h" and "capi/meshslice.h" resolve)
 #   lib/cmake/meshslice/                  find_package(meshslice) -> meshslice::meshslice (shared),
 #                                         meshslice::meshslice_static
 #   lib/pkgconfig/meshslice.pc            pkg-config --cflags --libs meshslice (add --static)
@@ -41,9 +41,33 @@ install(TARGETS meshslice_shared_lib meshslice_static_lib EXPORT meshsliceTarget
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(layer ${MESHSLICE_PACKAGE_LAYERS})
-  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${layer}/ DESTINATION ${_meshslice_include}/${layer}
-    FILES_MATCHING PATTERN "*.h" PATTERN "capi_internal.h" EXCLUDE)
+# The installed headers, listed one by one: what applications include, and what those include
+# (today MeshNode and StoreSyncAdapter show their members, so their helpers' headers come along;
+# they are not API). Test doubles (base/fake_env.h, transport/memory_transport.h,
+# transport/noise_vectors.h) and parsers only the library uses stay out. A public header that
+# includes one not listed here fails scripts/consumer_test.sh (ctest package.consumer), which
+# compiles every installed header against the install alone.
+set(MESHSLICE_PUBLIC_HEADERS
+  # what applications include (docs/EMBEDDING.md section 1)
+  store/mesh_slice.h mesh/mesh_node.h store/synced_store.h store/syncable_store.h
+  store/store_sync_adapter.h store/slice_table.h store/file_persistence.h store/json_codec.h
+  store/listener_set.h mesh/identity.h mesh/mesh_secret.h mesh/device_id.h mesh/message_bus.h
+  mesh/peer_events.h base/status.h base/log.h base/bytes.h capi/meshslice.h
+  # included by the above
+  base/backoff.h base/env.h base/event_loop.h base/uv_handle.h
+  mesh/dialer_set.h mesh/discovery.h mesh/envelope.h mesh/failure_log_limiter.h
+  mesh/inbound_failures.h mesh/link_error.h mesh/mdns.h mesh/mdns_constants.h mesh/mesh_core.h
+  mesh/peer_rate_limit.h mesh/peer_session.h mesh/protocol_constants.h mesh/static_discovery.h
+  store/delta_bases.h store/device_slice.h store/held_incarnations.h store/remote_trees.h
+  store/slice_delta.h store/slice_persistence.h store/slice_removal.h store/slice_tree.h
+  store/store_contract.h store/sync_message.h store/version_clock.h
+  transport/address.h transport/frame_decoder.h transport/link.h transport/multi_listen_transport.h
+  transport/noise_cipher_state.h transport/noise_crypto.h transport/noise_handshake_state.h
+  transport/noise_pattern.h transport/noise_symmetric_state.h transport/record_codec.h
+  transport/secure_channel.h transport/tcp_link.h transport/tcp_transport.h)
+foreach(header ${MESHSLICE_PUBLIC_HEADERS})
+  get_filename_component(dir ${header} DIRECTORY)
+  install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/${header} DESTINATION ${_meshslice_include}/${dir})
 endforeach()
 
 set(_meshslice_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/meshslice)

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "examples/common/example_cli.h"
-#include "mesh/mesh_node.h"
+#include "store/mesh_slice.h"
 
 using namespace meshslice;
 using namespace meshslice::examples;
@@ -55,14 +55,14 @@ class Roster final : public PeerObserver {
   std::map<DeviceId, std::string> names_;
 };
 
-void sendTo(MeshNode& node, const Roster& roster, const std::string& rest) {
+void sendTo(MeshSlice& mesh, const Roster& roster, const std::string& rest) {
   std::istringstream in(rest);
   std::string name, text;
   in >> name;
   std::getline(in >> std::ws, text);
   auto id = roster.find(name);
   if (!id) return say("error: no peer named " + name);
-  Status st = node.send(*id, kChatNamespace, asBytes(text));
+  Status st = mesh.send(*id, kChatNamespace, asBytes(text));
   say(st.isOk() ? "(sent to " + name + ")" : "error: " + st.message());
 }
 
@@ -70,19 +70,21 @@ void sendTo(MeshNode& node, const Roster& roster, const std::string& rest) {
 
 int main(int argc, char** argv) {
   ExampleArgs args = parseArgs(argc, argv, "chat");
-  Roster roster;  // declared first: it must outlive the node's loop
-  MeshNode node(loadIdentity(args), *args.secret, nodeOptions(args));
-  node.addObserver(&roster);  // before start(): no join is missed
-  if (Status st = node.start(); !st.isOk()) {
+  Roster roster;  // declared first: it must outlive the mesh's loop
+  MeshSliceOptions options;
+  options.node = nodeOptions(args);
+  MeshSlice mesh(loadIdentity(args), *args.secret, options);  // no store: the bus only
+  mesh.addObserver(&roster);  // before start(): no join is missed
+  if (Status st = mesh.start(); !st.isOk()) {
     std::fprintf(stderr, "chat: %s\n", st.toString().c_str());
     return 1;
   }
   // The handler runs on the loop thread for as long as `subscription` lives.
-  auto subscription = node.subscribe(kChatNamespace, [&](const BusMessageEvent& m) {
+  auto subscription = mesh.subscribe(kChatNamespace, [&](const BusMessageEvent& m) {
     say("<" + roster.nameOf(m.from) + "> " + toString(m.payload));
   });
   if (!subscription) return 1;
-  say("chat: " + args.name + " [" + node.id().shortString() + "] listening on " + node.listenAddress());
+  say("chat: " + args.name + " [" + mesh.id().shortString() + "] listening on " + mesh.listenAddress());
 
   CommandReader commands(args);
   std::string line;
@@ -90,21 +92,17 @@ int main(int argc, char** argv) {
     if (line.empty()) continue;
     if (line == "/peers") {
       std::string out = "peers:";
-      for (const PeerInfo& p : node.peers()) out += " " + p.name;
+      for (const PeerInfo& p : mesh.peers()) out += " " + p.name;
       say(out);
     } else if (line.rfind("/to ", 0) == 0) {
-      sendTo(node, roster, line.substr(4));
+      sendTo(mesh, roster, line.substr(4));
     } else {
-      auto sent = node.publish(kChatNamespace, asBytes(line));
+      auto sent = mesh.publish(kChatNamespace, asBytes(line));
       say(sent ? "(sent to " + std::to_string(sent->reached.size()) + ")" : "error: " + sent.status().message());
     }
   }
-  // Unsubscribing touches the bus, which lives on the loop thread.
-  node.call([&](MeshCore&) {
-    subscription->reset();
-    return Status::ok();
-  }).ignore();
-  node.stop();  // goodbyes, then the observer is no longer called
+  mesh.stop();  // goodbyes, then the observer is no longer called
+  subscription->reset();  // after stop() it does nothing (before, it would touch the loop's bus)
   say("stopped");
   return 0;
 }

@@ -16,8 +16,7 @@
 #include <string>
 
 #include "examples/common/example_cli.h"
-#include "mesh/mesh_node.h"
-#include "store/store_sync_adapter.h"
+#include "store/mesh_slice.h"
 #include "store/synced_store.h"
 
 using namespace meshslice;
@@ -52,8 +51,8 @@ std::string view(const PresenceStore& store) {
 
 int main(int argc, char** argv) {
   ExampleArgs args = parseArgs(argc, argv, "presence", " [--status TEXT]", {"--status"});
-  MeshNode node(loadIdentity(args), *args.secret, nodeOptions(args));
-  PresenceStore store("presence", node.id());
+  Identity identity = loadIdentity(args);
+  PresenceStore store("presence", identity.deviceId());  // declared first: it outlives the mesh
 
   // Store events: PeerUpdated / PeerRemoved run on the loop thread, LocalChanged on the thread
   // that called set(). `names` remembers who a removed device was; only the loop thread uses it.
@@ -73,17 +72,16 @@ int main(int argc, char** argv) {
   });
   if (!store.set({args.name, extraFlag(args, "--status", "online"), wallMillis()}).isOk()) return 1;
 
-  if (Status st = node.start(); !st.isOk()) {
+  MeshSliceOptions options;
+  options.node = nodeOptions(args);
+  MeshSlice mesh(std::move(identity), *args.secret, options);
+  Status st = mesh.addStore(store);  // synced from start() on
+  if (st.isOk()) st = mesh.start();
+  if (!st.isOk()) {
     std::fprintf(stderr, "presence: %s\n", st.toString().c_str());
     return 1;
   }
-  std::unique_ptr<StoreSyncAdapter> sync;  // loop thread only
-  Status added = node.call([&](MeshCore& core) {
-    sync = std::make_unique<StoreSyncAdapter>(node.env(), core);
-    return sync->addStore(store);
-  });
-  if (!added.isOk()) return 1;
-  say("presence: " + args.name + " [" + node.id().shortString() + "] listening on " + node.listenAddress());
+  say("presence: " + args.name + " [" + mesh.id().shortString() + "] listening on " + mesh.listenAddress());
 
   CommandReader commands(args);
   std::string line;
@@ -102,11 +100,7 @@ int main(int argc, char** argv) {
     }
   }
   events.reset();  // no more output while shutting down
-  node.call([&](MeshCore&) {
-    sync.reset();
-    return Status::ok();
-  }).ignore();
-  node.stop();
+  mesh.stop();     // the store leaves the sync, then goodbyes
   say("stopped");
   return 0;
 }

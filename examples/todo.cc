@@ -23,9 +23,8 @@
 #include <msgpack.hpp>
 
 #include "examples/common/example_cli.h"
-#include "mesh/mesh_node.h"
+#include "store/mesh_slice.h"
 #include "store/slice_table.h"
-#include "store/store_sync_adapter.h"
 #include "store/synced_store.h"  // MsgpackCodec: bounded decoding of untrusted slice data
 
 using namespace meshslice;
@@ -227,12 +226,12 @@ Status runCommand(TodoStore& store, const std::string& cmd, const std::string& a
 
 int main(int argc, char** argv) {
   ExampleArgs args = parseArgs(argc, argv, "todo");
-  MeshNode node(loadIdentity(args), *args.secret, nodeOptions(args));
+  Identity identity = loadIdentity(args);
 
   // Names of the devices whose lists we show, for the "gone" line (the list is gone by then).
   std::mutex names_mutex;
   std::map<DeviceId, std::string> names;
-  TodoStore store(node.id(), args.name,
+  TodoStore store(identity.deviceId(), args.name,  // declared before the mesh: it outlives it
                   [&](TodoStore::Change change, const DeviceId& id, const TodoList& list, LeaveReason why) {
                     if (change == TodoStore::Change::kMine) {
                       say("list " + list.owner + " (this device): " + describe(list));
@@ -247,18 +246,16 @@ int main(int argc, char** argv) {
                   });
   if (Status st = store.edit([&](TodoList&) { return Status::ok(); }); !st.isOk()) return 1;  // an empty list
 
-  if (Status st = node.start(); !st.isOk()) {
+  MeshSliceOptions options;
+  options.node = nodeOptions(args);
+  MeshSlice mesh(std::move(identity), *args.secret, options);
+  Status st = mesh.addStore(store);  // the adapter calls TodoStore on the loop thread from start() on
+  if (st.isOk()) st = mesh.start();
+  if (!st.isOk()) {
     std::fprintf(stderr, "todo: %s\n", st.toString().c_str());
     return 1;
   }
-  // The adapter lives on the loop thread: make it, use it and destroy it there.
-  std::unique_ptr<StoreSyncAdapter> sync;
-  Status added = node.call([&](MeshCore& core) {
-    sync = std::make_unique<StoreSyncAdapter>(node.env(), core);
-    return sync->addStore(store);
-  });
-  if (!added.isOk()) return 1;
-  say("todo: " + args.name + " [" + node.id().shortString() + "] listening on " + node.listenAddress());
+  say("todo: " + args.name + " [" + mesh.id().shortString() + "] listening on " + mesh.listenAddress());
 
   CommandReader commands(args);
   std::string line;
@@ -270,11 +267,7 @@ int main(int argc, char** argv) {
     if (cmd.empty()) continue;
     if (Status st = runCommand(store, cmd, arg); !st.isOk()) say("error: " + st.message());
   }
-  node.call([&](MeshCore&) {
-    sync.reset();  // stops syncing before the store and the node go away
-    return Status::ok();
-  }).ignore();
-  node.stop();  // goodbyes: the others drop our list at once
+  mesh.stop();  // stops syncing, then goodbyes: the others drop our list at once
   say("stopped");
   return 0;
 }

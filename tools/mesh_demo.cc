@@ -38,9 +38,8 @@
 #include <vector>
 
 #include "base/log.h"
-#include "mesh/mesh_node.h"
 #include "store/file_persistence.h"
-#include "store/store_sync_adapter.h"
+#include "store/mesh_slice.h"
 #include "store/synced_store.h"
 
 using namespace meshslice;
@@ -173,18 +172,16 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
     std::fprintf(stderr, "mesh_demo: %s\n", ident.status().toString().c_str());
     return 1;
   }
-  MeshNode node(std::move(ident).value(), secret.value(), opts);
   StoreOptions store_options;
   if (flags.count("persist") && flags.count("state-dir"))
     store_options.persistence = std::make_shared<FilePersistence>(flags.at("state-dir") + "/presence.slice", "presence");
-  auto opened = SyncedStore<Presence>::open("presence", node.id(), std::move(store_options));
+  auto opened = SyncedStore<Presence>::open("presence", ident->deviceId(), std::move(store_options));
   if (!opened) {
     std::fprintf(stderr, "mesh_demo: %s\n", opened.status().toString().c_str());
     return 1;
   }
   auto store = std::move(opened).value();
-  auto doc = std::make_unique<DocSlice>(node.id(), name);
-  std::unique_ptr<StoreSyncAdapter> adapter;
+  auto doc = std::make_unique<DocSlice>(ident->deviceId(), name);
   bool converged = false;
   auto listener = store->listen([&](const SyncedStore<Presence>::Event& e) {
     if (auto* u = std::get_if<SyncedStore<Presence>::PeerUpdated>(&e)) {
@@ -197,16 +194,17 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       emit("CONVERGED " + std::to_string(expect));
     }
   });
-  Status st = node.start();
+  // Declared after the stores, so it lets go of them before they die (store/mesh_slice.h).
+  MeshSliceOptions mesh_options;
+  mesh_options.node = opts;
+  MeshSlice node(std::move(ident).value(), secret.value(), mesh_options);
+  Status st = node.addStore(doc->store());
+  if (st.isOk()) st = node.addStore(*store);
+  if (st.isOk()) st = node.start();
   if (!st.isOk()) {
     std::fprintf(stderr, "mesh_demo: %s\n", st.toString().c_str());
     return 1;
   }
-  node.call([&](MeshCore& core) {
-    adapter = std::make_unique<StoreSyncAdapter>(node.env(), core);
-    adapter->addStore(doc->store()).ignore();
-    return adapter->addStore(*store);
-  }).ignore();
   emit("LISTEN " + node.listenAddress() + " " + node.id().toString());
   uint64_t counter = 0;
   if (!store->set(Presence{name, "online", ++counter}).isOk()) return 1;
@@ -236,7 +234,7 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
     } else if (cmd == "stats") {  // counters for reliability tests: "STATS key=value ..."
       emit(node.call([&](MeshCore& core) {
         const MeshStats& m = core.stats();
-        const SyncStats& y = adapter->stats();
+        const SyncStats& y = node.syncAdapter()->stats();
         std::ostringstream out;
         out << "STATS handshakes_failed=" << m.handshakes_failed << " protocol_errors=" << m.protocol_errors
             << " refused_pending=" << m.links_refused_pending_limit << " rate_limited=" << m.messages_rate_limited
@@ -258,11 +256,6 @@ int runChild(const std::map<std::string, std::string>& flags, const std::vector<
       break;
     }
   }
-  node.call([&](MeshCore&) {
-    adapter->stop();
-    adapter.reset();
-    return 0;
-  });
   node.stop();
   emit("STOPPED");
   return 0;

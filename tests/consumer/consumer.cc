@@ -7,8 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "mesh/mesh_node.h"
-#include "store/store_sync_adapter.h"
+#include "store/mesh_slice.h"
 #include "store/synced_store.h"
 
 using namespace meshslice;
@@ -41,33 +40,20 @@ struct Shared {
   }
 };
 
-// One node with a synced "greeting" store; the adapter lives on the node's loop thread.
+// One mesh with a synced "greeting" store. The store is declared first, so it outlives its
+// registration (store/mesh_slice.h); the identity gives its device ID before the mesh exists.
 struct Device {
-  MeshNode node;
   SyncedStore<Greeting> store;
-  std::unique_ptr<StoreSyncAdapter> sync;
+  MeshSlice mesh;
 
-  Device(const char* name, const MeshSecret& secret, std::vector<std::string> peers)
-      : node(Identity::generate(name), secret, options(std::move(peers))), store("greeting", node.id()) {}
-  static MeshNodeOptions options(std::vector<std::string> peers) {
-    MeshNodeOptions o;
-    o.mesh.static_peers = std::move(peers);
+  Device(Identity identity, const MeshSecret& secret, std::vector<std::string> peers)
+      : store("greeting", identity.deviceId()), mesh(std::move(identity), secret, options(std::move(peers))) {}
+  static MeshSliceOptions options(std::vector<std::string> peers) {
+    MeshSliceOptions o;
+    o.node.mesh.static_peers = std::move(peers);
     return o;
   }
-  bool start() {
-    if (!node.start().isOk()) return false;
-    return node.call([this](MeshCore& core) {
-      sync = std::make_unique<StoreSyncAdapter>(node.env(), core);
-      return sync->addStore(store);
-    }).isOk();
-  }
-  void stop() {
-    node.call([this](MeshCore&) {
-      sync.reset();
-      return Status::ok();
-    }).ignore();
-    node.stop();
-  }
+  bool start() { return mesh.addStore(store).isOk() && mesh.start().isOk(); }
 };
 
 int check(bool ok, const char* what) {
@@ -81,7 +67,7 @@ int main() {
   setLogLevel(LogLevel::kError);
   MeshSecret secret = MeshSecret::generate();
   Shared shared;
-  Device a("consumer-a", secret, {});
+  Device a(Identity::generate("consumer-a"), secret, {});
   if (check(a.start(), "node a starts on 127.0.0.1")) return 1;
   auto events = a.store.listen([&](const SyncedStore<Greeting>::Event& e) {
     if (auto* u = std::get_if<SyncedStore<Greeting>::PeerUpdated>(&e)) {
@@ -90,26 +76,23 @@ int main() {
       shared.update([&] { shared.removed = true; });
     }
   });
-  auto sub = a.node.subscribe("hello", [&](const BusMessageEvent& m) {
+  auto sub = a.mesh.subscribe("hello", [&](const BusMessageEvent& m) {
     shared.update([&] { shared.message_seen = toString(m.payload); });
   });
   if (check(sub.isOk(), "subscribe")) return 1;
 
-  Device b("consumer-b", secret, {a.node.listenAddress()});
+  Device b(Identity::generate("consumer-b"), secret, {a.mesh.listenAddress()});
   if (check(b.start(), "node b starts and dials a")) return 1;
   if (check(b.store.set({"hi from b"}).isOk(), "b sets its value")) return 1;
   if (check(shared.waitFor([&] { return shared.value_seen == "hi from b"; }), "a sees b's value")) return 1;
-  if (check(b.node.publish("hello", asBytes("ping")).isOk(), "b publishes")) return 1;
+  if (check(b.mesh.publish("hello", asBytes("ping")).isOk(), "b publishes")) return 1;
   if (check(shared.waitFor([&] { return shared.message_seen == "ping"; }), "a gets b's message")) return 1;
-  b.stop();
+  b.mesh.stop();
   if (check(shared.waitFor([&] { return shared.removed; }), "b's value leaves with b")) return 1;
 
-  a.node.call([&](MeshCore&) {
-    sub->reset();
-    return Status::ok();
-  }).ignore();
   events.reset();
-  a.stop();
+  a.mesh.stop();
+  sub->reset();  // after stop() a subscription does nothing
   std::printf("consumer (C++): all good\n");
   return 0;
 }
