@@ -52,7 +52,7 @@ set(MESHSLICE_PUBLIC_HEADERS
   store/mesh_slice.h mesh/mesh_node.h store/synced_store.h store/syncable_store.h
   store/store_sync_adapter.h store/slice_table.h store/file_persistence.h store/json_codec.h
   store/listener_set.h mesh/identity.h mesh/mesh_secret.h mesh/device_id.h mesh/message_bus.h
-  mesh/peer_events.h base/status.h base/log.h base/bytes.h capi/meshslice.h
+  store/store_error.h mesh/peer_events.h base/status.h base/log.h base/bytes.h capi/meshslice.h
   # included by the above
   base/backoff.h base/env.h base/event_loop.h base/uv_handle.h
   mesh/dialer_set.h mesh/discovery.h mesh/envelope.h mesh/failure_log_limiter.h
