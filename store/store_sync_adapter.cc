@@ -40,10 +40,18 @@ void StoreSyncAdapter::stop() {
   held_.clear();
   bases_.clear();
   remote_trees_.clear();
-  for (auto& [id, store] : stores_) {
-    store->setLocalChangeListener(nullptr);
-    store->clearRemoteSlices();
-  }
+  forEachStoreFiringListeners([](ISyncableStore& store) {
+    store.setLocalChangeListener(nullptr);
+    store.clearRemoteSlices();
+  });
+}
+
+void StoreSyncAdapter::forEachStoreFiringListeners(const std::function<void(ISyncableStore&)>& f) {
+  std::vector<std::string> ids;
+  ids.reserve(stores_.size());
+  for (const auto& [id, store] : stores_) ids.push_back(id);
+  for (const auto& id : ids)
+    if (ISyncableStore* store = findStore(id)) f(*store);
 }
 
 Status StoreSyncAdapter::addStore(ISyncableStore& store) {
@@ -174,7 +182,7 @@ void StoreSyncAdapter::onPeerLeft(const PeerLeft& event) {
   if (stopped_) return;
   peers_.erase(event.id);
   held_.forgetDevice(event.id);
-  for (auto& [id, store] : stores_) store->removeRemoteSlice(event.id, event.reason);
+  forEachStoreFiringListeners([&](ISyncableStore& store) { store.removeRemoteSlice(event.id, event.reason); });
 }
 
 void StoreSyncAdapter::onPeerDrained(const DeviceId& peer_id) {

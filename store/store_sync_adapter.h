@@ -172,7 +172,9 @@ class StoreSyncAdapter final : public PeerObserver {
   // its ID, kClosed after stop().
   Status addStore(ISyncableStore& store);
   // Stops syncing a store and clears its remote slices. kNotFound if not registered. Peers
-  // keep our slice of it until we go offline.
+  // keep our slice of it until we go offline. May be called from a store's listener, also
+  // while the adapter evicts a peer or stops (the remaining stores are still handled); the
+  // removed store must then outlive the listener call it is in.
   Status removeStore(const std::string& store_id);
   // Deletes this device's slice of a store from the mesh (docs/STORES.md section 7): stops
   // syncing it as removeStore() does, and tells every linked peer whose Hello lists
@@ -301,6 +303,10 @@ class StoreSyncAdapter final : public PeerObserver {
   // Hands a failure to the error hook on the next loop turn.
   void reportError(StorePhase phase, const std::string& store_id, const DeviceId& device, Status status);
   ISyncableStore* findStore(const std::string& id) const;
+  // Calls f(store) for every registered store, for calls that fire the store's listeners
+  // (removals): a listener may remove any store meanwhile (the C API's ms_store_free does),
+  // so each one is looked up again and a removed one is skipped.
+  void forEachStoreFiringListeners(const std::function<void(ISyncableStore&)>& f);
   // Contracts (store/store_sync_adapter_contract.cc).
   void sendContracts(const DeviceId& peer_id, const PeerState& peer, const std::vector<std::string>* store_ids);
   void handleContracts(const DeviceId& from, PeerState& peer, ByteView payload);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <variant>
 
 #include "tests/store/sync_cluster.h"
 
@@ -210,6 +211,45 @@ TEST(StoreSyncAdapter, CrashedPeersSlicesAreRemovedWithLinkLost) {
       EXPECT_EQ(c.nodes[i]->store(s).all().size(), 2u);
     }
   }
+}
+
+// A listener may unregister stores while the adapter walks them to evict a peer or to stop
+// (the C API's ms_store_free does, inside a PeerRemoved callback): the walk must not step on
+// the removed entries (a use after free of the map node, which ASan reports) and must still
+// reach every store that is left.
+TEST(StoreSyncAdapter, ListenersMayRemoveStoresWhileAPeerIsEvictedOrTheAdapterStops) {
+  SyncCluster c;
+  SyncNode& a = c.add({"a", "b", "c"});
+  SyncNode& b = c.add({"a", "b", "c"});
+  SyncNode& d = c.add({"c"});
+  ASSERT_TRUE(c.allConnected());
+  for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(b.store(s).set(pos(1)).isOk());
+  ASSERT_TRUE(d.store("c").set(pos(2)).isOk());
+  for (const char* s : {"a", "b", "c"}) ASSERT_TRUE(c.settle(s));
+  // Store "a" removes itself and "b" (the next one of the walk) on its first removal.
+  int fired = 0;
+  ListenerHandle remover = a.store("a").listen([&](const PosStore::Event& e) {
+    if (!std::holds_alternative<PosStore::PeerRemoved>(e) || fired++) return;
+    EXPECT_TRUE(a.adapter->removeStore("a").isOk());
+    EXPECT_TRUE(a.adapter->removeStore("b").isOk());
+  });
+  c.crash(b);
+  ASSERT_TRUE(c.h.env.advanceUntil([&] { return !a.store("c").get(b.id()); }, 5 * kSeconds, kMillis))
+      << "the store after the removed ones still loses b's slice";
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(a.adapter->removeStore("a").code(), Code::kNotFound);
+  EXPECT_EQ(a.adapter->removeStore("b").code(), Code::kNotFound);
+  ASSERT_EQ(a.events["c"].removed.size(), 1u);
+  EXPECT_EQ(a.events["c"].removed[0].reason, LeaveReason::kLinkLost);
+
+  // Stopping: a listener of "c" removes "c" itself during the stop's walk.
+  ASSERT_EQ(a.store("c").get(d.id()), pos(2));
+  ListenerHandle stopper = a.store("c").listen([&](const PosStore::Event& e) {
+    if (std::holds_alternative<PosStore::PeerRemoved>(e)) a.adapter->removeStore("c").ignore();
+  });
+  a.adapter->stop();
+  EXPECT_TRUE(a.store("c").remoteSlices().empty());
+  EXPECT_EQ(a.adapter->removeStore("c").code(), Code::kNotFound);
 }
 
 TEST(StoreSyncAdapter, GracefulStopOfAPeerRemovesItsSlicesWithGoodbye) {
