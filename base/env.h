@@ -43,6 +43,11 @@ class HostLookup {
 // resolver unreachable).
 using HostLookupDone = std::function<void(Result<std::vector<std::string>> addresses)>;
 
+// The system's wall clock, milliseconds since the Unix epoch: what UvEnv::wallMillis() returns.
+// Code that has an Env asks it instead (FakeEnv moves it in tests); this one function is for
+// the logger and the default clock of a SyncedStore made without one.
+int64_t systemWallMillis();
+
 class Env {
  public:
   virtual ~Env() = default;

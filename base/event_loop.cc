@@ -288,10 +288,12 @@ std::unique_ptr<HostLookup> UvEnv::lookupHost(const std::string& host, HostLooku
 
 Micros UvEnv::now() { return static_cast<Micros>(uv_hrtime() / 1000); }
 
-int64_t UvEnv::wallMillis() {
+int64_t systemWallMillis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+int64_t UvEnv::wallMillis() { return systemWallMillis(); }
 
 void UvEnv::randomBytes(std::span<uint8_t> out) { randombytes_buf(out.data(), out.size()); }
 

@@ -1,10 +1,11 @@
 #include "base/log.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
+#include "base/env.h"
 
 namespace meshslice {
 namespace {
@@ -119,9 +120,8 @@ void logWrite(LogLevel level, std::string_view component, const std::string& mes
     g_sink(level, component, message);
     return;
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
-  std::string line = formatLogLine(g_format.load(std::memory_order_relaxed), ms, level, component, message);
+  std::string line =
+      formatLogLine(g_format.load(std::memory_order_relaxed), systemWallMillis(), level, component, message);
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -183,6 +183,7 @@ class MeshCore final : public SessionOwner, public EnvelopeSender {
   const MeshOptions& options() const { return options_; }
   // The core's clock (diagnostics report ages against it).
   Micros now() const { return env_.now(); }
+  Env& env() const { return env_; }
 
  private:
   struct Peer {

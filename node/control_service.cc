@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -51,11 +50,6 @@ std::string isoTime(int64_t ms) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
-}
-
-int64_t wallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -174,7 +168,7 @@ Result<Json> ControlService::status(Client&, const Json&) {
               {"pid", static_cast<int64_t>(::getpid())},
               {"started_at", info_.started_at_ms},
               {"http", info_.http.empty() ? Json() : Json(info_.http)},
-              {"uptime_s", (wallMs() - info_.started_at_ms) / 1000}};
+              {"uptime_s", (core_.env().wallMillis() - info_.started_at_ms) / 1000}};
 }
 
 Result<Json> ControlService::storesList(Client&, const Json&) { return Json{{"stores", stores_.list()}}; }
@@ -270,7 +264,7 @@ Result<Json> ControlService::watch(Client& client, const Json& params) {
   Client none;
   auto peers = this->peers(none, Json::object());
   out["snapshot"] = true;
-  out["at"] = isoTime(wallMs());
+  out["at"] = isoTime(core_.env().wallMillis());
   out["peers"] = peers ? (*peers)["peers"] : Json::array();
   out["slices"] = std::move(slices);
   client.watching = true;
@@ -319,7 +313,7 @@ Result<Json> ControlService::saveAllowList() {
 
 void ControlService::broadcast(const Json& unstamped) {
   Json event = unstamped;
-  event["at"] = isoTime(wallMs());
+  event["at"] = isoTime(core_.env().wallMillis());
   if (event_listener_) event_listener_(event);
   Json message = rpc::notification("event", event);
   std::vector<ControlConnection*> targets;

@@ -345,8 +345,7 @@ int Daemon::run(std::ostream& out, std::ostream& err) {
   if (Status st = node.start(); !st.isOk()) return fail(Status(st.code(), "cannot start the node: " + st.message()));
 
   Runtime runtime;
-  info.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
+  info.started_at_ms = node.env().wallMillis();
   std::vector<std::string> listening;
   std::string http_address;
   Status started = node.call([&](MeshCore& core) {

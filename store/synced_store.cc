@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <cstdio>
 
 namespace meshslice {
@@ -31,11 +30,6 @@ Result<msgpack::object_handle> unpackSliceData(ByteView data) {
   } catch (const std::exception& e) {
     return malformed(std::string("msgpack: ") + e.what());
   }
-}
-
-int64_t systemWallMillis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 namespace {

@@ -29,6 +29,7 @@
 
 #include <msgpack.hpp>
 
+#include "base/env.h"
 #include "base/log.h"
 #include "mesh/protocol_constants.h"
 #include "store/listener_set.h"
@@ -80,7 +81,6 @@ inline constexpr size_t kSliceDataMaxContainer = 65536;
 namespace detail {
 // Bounded msgpack decoding of slice data: exactly one object, no trailing bytes. Never throws.
 Result<msgpack::object_handle> unpackSliceData(ByteView data);
-int64_t systemWallMillis();
 // "shape:" + 16 hex digits of a hash over `data`'s msgpack types and container sizes (not its
 // values); "" if it does not decode.
 std::string msgpackShape(ByteView data);
@@ -305,7 +305,7 @@ class SyncedStore : public ISyncableStore {
   SyncedStore(Restore, std::string store_id, DeviceId local_device, StoreOptions options)
       : store_id_(std::move(store_id)),
         persistence_(std::move(options.persistence)),
-        wall_clock_(options.wall_clock ? std::move(options.wall_clock) : detail::systemWallMillis),
+        wall_clock_(options.wall_clock ? std::move(options.wall_clock) : systemWallMillis),
         contract_(options.contract ? std::move(*options.contract) : storeContractOf<T, Codec>()),
         table_(local_device) {
     assert(validateStoreId(store_id_).isOk());
