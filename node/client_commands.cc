@@ -222,13 +222,33 @@ int ping(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostrea
   return kExitOk;
 }
 
-int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  // As `set` does: a malformed store ID or device is the user's input, not the daemon's error.
-  if (Status st = validateStoreId(inv.args.at(0)); !st.isOk()) return fail(err, st);
-  if (inv.args.size() > 1)
-    if (auto id = DeviceId::parse(inv.args[1]); !id) return fail(err, invalidArgument("bad device ID: " + id.status().message()));
+// The request parameters of get / set / rm, checked before any daemon is asked: a malformed
+// store ID or device, an unreadable @FILE or bad JSON is the user's input (exit 2), whether a
+// daemon runs or not. Json() for the other commands.
+Result<Json> inputParams(const Invocation& inv) {
+  if (inv.command != "get" && inv.command != "set" && inv.command != "rm") return Json();
+  MS_RETURN_IF_ERROR(validateStoreId(inv.args.at(0)));
   Json params{{"store", inv.args.at(0)}};
-  if (inv.args.size() > 1) params["device"] = inv.args[1];
+  if (inv.command == "get" && inv.args.size() > 1) {
+    if (auto id = DeviceId::parse(inv.args[1]); !id) return invalidArgument("bad device ID: " + id.status().message());
+    params["device"] = inv.args[1];
+  }
+  if (inv.command != "set") return params;
+  auto value_text = readValueArg(inv.args.at(1));
+  if (!value_text) return value_text.status();
+  if (value_text->size() > kMaxSetInput)  // a literal argument
+    return tooLarge("value is larger than " + std::to_string(kMaxSetInput) + " bytes");
+  auto value = parseJson(*value_text, kMaxValueDepth);  // what a request can carry
+  if (!value) return malformed("malformed JSON value: " + value.status().message());
+  // The daemon stores the compact form (docs/CLI.md): that is what the limit applies to.
+  if (size_t compact = dumpJson(*value).size(); compact > kMaxSliceData)
+    return tooLarge("value is " + std::to_string(compact) + " bytes as compact JSON, over the " +
+                    std::to_string(kMaxSliceData) + " byte slice limit");
+  params["value"] = std::move(value.value());
+  return params;
+}
+
+int get(ControlClient& c, const Invocation& inv, const Json& params, std::ostream& out, std::ostream& err) {
   auto r = c.call("get", params, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
   if (inv.json) {
@@ -246,25 +266,15 @@ int get(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream
   return kExitOk;
 }
 
-int set(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto value_text = readValueArg(inv.args.at(1));
-  if (!value_text) return fail(err, value_text.status());
-  if (value_text->size() > kMaxSetInput)  // a literal argument
-    return fail(err, tooLarge("value is larger than " + std::to_string(kMaxSetInput) + " bytes"));
-  auto value = parseJson(*value_text, kMaxValueDepth);  // what a request can carry
-  if (!value) return fail(err, malformed("malformed JSON value: " + value.status().message()));
-  // The daemon stores the compact form (docs/CLI.md): that is what the limit applies to.
-  if (size_t compact = dumpJson(*value).size(); compact > kMaxSliceData)
-    return fail(err, tooLarge("value is " + std::to_string(compact) + " bytes as compact JSON, over the " +
-                              std::to_string(kMaxSliceData) + " byte slice limit"));
-  auto r = c.call("set", Json{{"store", inv.args[0]}, {"value", std::move(value.value())}}, kCallTimeoutMs);
+int set(ControlClient& c, const Invocation& inv, const Json& params, std::ostream& out, std::ostream& err) {
+  auto r = c.call("set", params, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
   if (inv.json) out << dumpJson(*r) << "\n";
   return kExitOk;
 }
 
-int remove(ControlClient& c, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto r = c.call("remove", Json{{"store", inv.args.at(0)}}, kCallTimeoutMs);
+int remove(ControlClient& c, const Invocation& inv, const Json& params, std::ostream& out, std::ostream& err) {
+  auto r = c.call("remove", params, kCallTimeoutMs);
   if (!r) return fail(err, r.status());
   if (inv.json) {
     out << dumpJson(*r) << "\n";
@@ -340,6 +350,8 @@ int down(ControlClient& c, const std::string& dir, std::ostream& err) {
 }  // namespace
 
 int runClientCommand(const Invocation& inv, const std::string& state_dir, std::ostream& out, std::ostream& err) {
+  auto params = inputParams(inv);
+  if (!params) return fail(err, params.status());
   auto client = ControlClient::connect(controlSocketPath(state_dir));
   if (!client) {
     if (client.status().code() == Code::kNotFound) {
@@ -353,10 +365,10 @@ int runClientCommand(const Invocation& inv, const std::string& state_dir, std::o
   if (inv.command == "peers" && inv.all) return peersAll(c, inv, out, err);
   if (inv.command == "peers" || inv.command == "stores") return listing(c, inv, out, err);
   if (inv.command == "ping") return ping(c, inv, out, err);
-  if (inv.command == "get") return get(c, inv, out, err);
-  if (inv.command == "set") return set(c, inv, out, err);
+  if (inv.command == "get") return get(c, inv, *params, out, err);
+  if (inv.command == "set") return set(c, inv, *params, out, err);
   if (inv.command == "publish") return publish(c, inv, out, err);
-  if (inv.command == "rm") return remove(c, inv, out, err);
+  if (inv.command == "rm") return remove(c, inv, *params, out, err);
   if (inv.command == "watch" || inv.command == "subscribe") return stream(c, inv, out, err);
   if (inv.command == "down") return down(c, state_dir, err);
   return fail(err, invalidArgument("unknown command '" + inv.command + "'"));

@@ -58,6 +58,33 @@ TEST(DaemonErrors, ClientCommandsWithoutADaemonExitWithThree) {
   }
 }
 
+// Input is checked before any daemon is asked: the same exit 2 and message with or without one.
+TEST(DaemonErrors, InputErrorsExitWithTwoWhetherADaemonRunsOrNot) {
+  ScopedTempDir root;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"get", "bad store!"}, "store ID has an invalid character"},
+      {{"get", "notes", "not-a-device"}, "bad device ID"},
+      {{"set", "bad store!", "1"}, "store ID has an invalid character"},
+      {{"set", "notes", "@/nonexistent"}, "cannot read /nonexistent: No such file or directory"},
+      {{"set", "notes", "{bad"}, "malformed JSON value"},
+      {{"rm", "bad store!"}, "store ID has an invalid character"}};
+  auto check = [&](const std::string& dir, const char* when) {
+    for (const auto& [args, words] : cases) {
+      std::vector<std::string> all = args;
+      all.insert(all.end(), {"--state-dir", dir});
+      auto r = run(all, root.path());
+      EXPECT_EQ(r.code, kExitUsage) << when << ": " << args[0] << " " << args[1] << ": " << r.err;
+      EXPECT_NE(r.err.find(words), std::string::npos) << when << ": " << r.err;
+      EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+    }
+  };
+  check(root.file("none"), "no daemon");
+  auto d = startDaemon(root.file("d"));
+  ASSERT_TRUE(d);
+  check(d->dir, "a daemon");
+  EXPECT_EQ(run({"down", "--state-dir", d->dir}, root.path()).code, 0);
+}
+
 TEST(DaemonErrors, ASecondDaemonOnTheSameStateDirExitsWithFour) {
   ScopedTempDir root;
   auto a = startDaemon(root.file("a"));
