@@ -214,10 +214,7 @@ void StoreSyncAdapter::onSyncMessage(const DeviceId& from, ByteView payload) {
   }
   auto message = decodeSyncMessage(payload);
   if (!message) {
-    ++stats_.malformed;
-    MS_LOG(kWarn, "sync") << "malformed sync message from " << from.shortString() << ": "
-                          << message.status().toString();
-    return reportError(StorePhase::kDecode, {}, from, message.status());
+    return dropMalformed(from, "sync message", message.status());
   }
   auto it = peers_.find(from);
   if (it == peers_.end()) {
@@ -593,6 +590,12 @@ Status StoreSyncAdapter::sendEncoded(const DeviceId& peer, ByteView message, con
 }
 
 void StoreSyncAdapter::setErrorHook(StoreErrorHook hook) { on_error_ = std::move(hook); }
+
+void StoreSyncAdapter::dropMalformed(const DeviceId& from, const char* what, const Status& why) {
+  ++stats_.malformed;
+  MS_LOG(kWarn, "sync") << "malformed " << what << " from " << from.shortString() << ": " << why.toString();
+  reportError(StorePhase::kDecode, {}, from, why);
+}
 
 void StoreSyncAdapter::reportError(StorePhase phase, const std::string& store_id, const DeviceId& device,
                                    Status status) {

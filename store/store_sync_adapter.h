@@ -302,6 +302,9 @@ class StoreSyncAdapter final : public PeerObserver {
   Status sendEncoded(const DeviceId& peer, ByteView message, const std::string& store_id = {});
   // Hands a failure to the error hook on the next loop turn.
   void reportError(StorePhase phase, const std::string& store_id, const DeviceId& device, Status status);
+  // A message from `from` that did not decode (`what`: "sync message", "contracts", ...):
+  // counted as malformed, logged and reported; the caller drops it.
+  void dropMalformed(const DeviceId& from, const char* what, const Status& why);
   ISyncableStore* findStore(const std::string& id) const;
   // Calls f(store) for every registered store, for calls that fire the store's listeners
   // (removals): a listener may remove any store meanwhile (the C API's ms_store_free does),

@@ -36,9 +36,7 @@ void StoreSyncAdapter::sendContracts(const DeviceId& peer_id, const PeerState& p
 void StoreSyncAdapter::handleContracts(const DeviceId& from, PeerState& peer, ByteView payload) {
   auto message = decodeStoreContracts(payload);
   if (!message) {
-    ++stats_.malformed;
-    MS_LOG(kWarn, "sync") << "malformed contracts from " << from.shortString() << ": " << message.status().toString();
-    return reportError(StorePhase::kDecode, {}, from, message.status());
+    return dropMalformed(from, "contracts", message.status());
   }
   ++stats_.contracts_received;
   for (ContractEntry& e : message->entries) {
@@ -64,12 +62,10 @@ void StoreSyncAdapter::checkContract(const DeviceId& peer_id, PeerState& peer, c
     if (was != peer.mismatched.end() && was->second == remote) return;  // reported already
     peer.mismatched[store_id] = remote;
     ++stats_.contract_mismatches;
-    MS_LOG(kWarn, "sync") << "store " << store_id << ": " << peer_id.shortString() << " has contract "
-                          << contractString(remote) << ", ours is " << contractString(local)
-                          << ": no slices of it are exchanged with that peer";
-    reportError(StorePhase::kContract, store_id, peer_id,
-                Status(Code::kIncompatible, "store " + store_id + ": " + peer_id.shortString() + " has contract " +
-                                                contractString(remote) + ", ours is " + contractString(local)));
+    Status mismatch(Code::kIncompatible, "store " + store_id + ": " + peer_id.shortString() + " has contract " +
+                                             contractString(remote) + ", ours is " + contractString(local));
+    MS_LOG(kWarn, "sync") << mismatch.message() << ": no slices of it are exchanged with that peer";
+    reportError(StorePhase::kContract, store_id, peer_id, std::move(mismatch));
     if (on_contract_) on_contract_(ContractEvent{peer_id, store_id, local, remote, true});
     return;
   }

@@ -46,10 +46,7 @@ void StoreSyncAdapter::onDeltaMessage(const DeviceId& from, PeerState& peer, Byt
   auto message = decodeDeltaMessage(payload);
   if (!message) {
     // Which store it concerns is unknown: nothing to refuse; anti-entropy repairs the slice.
-    ++stats_.malformed;
-    MS_LOG(kWarn, "sync") << "malformed delta message from " << from.shortString() << ": "
-                          << message.status().toString();
-    return reportError(StorePhase::kDecode, {}, from, message.status());
+    return dropMalformed(from, "delta message", message.status());
   }
   if (auto* delta = std::get_if<SliceDelta>(&message.value())) return handleDelta(from, peer, *delta);
   handleDeltaRefused(peer, std::get<DeltaRefused>(message.value()));

@@ -47,10 +47,7 @@ void StoreSyncAdapter::onLifecycleMessage(const DeviceId& from, ByteView payload
   }
   auto removed = decodeSliceRemoved(payload);
   if (!removed) {
-    ++stats_.malformed;
-    MS_LOG(kWarn, "sync") << "malformed lifecycle message from " << from.shortString() << ": "
-                          << removed.status().toString();
-    return reportError(StorePhase::kDecode, {}, from, removed.status());
+    return dropMalformed(from, "lifecycle message", removed.status());
   }
   if (removed->device_id != from) {
     ++stats_.slices_spoofed;
