@@ -104,8 +104,8 @@ Status MeshSlice::addStore(ISyncableStore& store) {
 Status MeshSlice::removeStore(const std::string& store_id) {
   if (!hostLoop() && node_->onLoopThread()) {
     return Status(Code::kWrongThread,
-                  "MeshSlice::removeStore was called on the loop thread (a callback), where the sync may be "
-                  "walking its stores; call it from another thread");
+                  "MeshSlice::removeStore was called on the loop thread (a callback), where the store may still "
+                  "be inside the call that fired it; call it from another thread");
   }
   {
     std::lock_guard lock(mutex_);

@@ -13,9 +13,9 @@
 // - addStore() may be called from any thread, before or after start(), and from the loop
 //   thread itself (a store listener, a bus handler, a PeerObserver): there it runs inline.
 // - removeStore() may be called from any thread but the loop thread. On the loop thread it
-//   returns Code::kWrongThread and changes nothing: a callback may be running inside the
-//   adapter's walk over its stores (a peer leaving, a stop), and unregistering a store there
-//   would pull it out from under that walk. Remove stores from another thread.
+//   returns Code::kWrongThread and changes nothing: a callback there runs inside a call of the
+//   store (an event it emits) that goes on after the callback returns, so a store freed once
+//   removeStore() returned would be used after its free. Remove stores from another thread.
 // - start() and stop() from any thread but the loop thread, not racing each other; stop() there throws
 //   std::logic_error (it would wait for the thread it runs on), as MeshNode's blocking calls do.
 // - The forwarded MeshNode calls keep MeshNode's rules (mesh/mesh_node.h): peers(), publish(),
